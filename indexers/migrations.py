@@ -1,0 +1,81 @@
+"""Numbered schema migrations of the SQLite index. Never edit a released one: add the next."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+def migration(version: int, name: str) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((version, name, fn))
+        return fn
+
+    return register
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # Statement by statement: executescript() would commit the migration's transaction midway.
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migration(1, "files, chunks, symbols and their lexical indexes")
+def _m001(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            language TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            lines INTEGER NOT NULL,
+            tokens INTEGER NOT NULL,
+            parsed INTEGER NOT NULL,
+            indexed_at REAL NOT NULL
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            parent TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX chunks_by_file ON chunks(file_id, start_line);
+        CREATE TABLE symbols (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            chunk_id INTEGER,
+            name TEXT NOT NULL,
+            lname TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            parent TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL
+        );
+        CREATE INDEX symbols_by_name ON symbols(lname);
+        CREATE INDEX symbols_by_file ON symbols(file_id);
+        -- Contentless: the text lives in `chunks`; deletes re-derive the indexed terms from it.
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            name, path, body, content='', tokenize="unicode61 tokenchars '_'"
+        );
+        CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
+        CREATE VIRTUAL TABLE files_fts USING fts5(path, content='', tokenize="unicode61 tokenchars '_'");
+        CREATE VIRTUAL TABLE symbols_trigrams USING fts5(
+            lname, content='symbols', content_rowid='id', tokenize='trigram'
+        );
+        """,
+    )

@@ -1,0 +1,454 @@
+"""The embedded index: one SQLite file per root (WAL, FTS5), behind the `Store` interface."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from .chunks import Chunk, Symbol
+from .errors import IndexProblem
+from .migrations import MIGRATIONS
+from .store import (
+    ChunkRow,
+    FileRow,
+    FileState,
+    FileUpdate,
+    IndexStats,
+    SymbolRow,
+)
+from .terms import TERMS_VERSION, index_text
+
+SCHEMA_VERSION = max(v for v, _, _ in MIGRATIONS)
+# bm25 column weights of chunks_fts (name, path, body): a hit in a symbol's name says more than
+# one in its body.
+LEXICAL_WEIGHTS = (4.0, 1.5, 1.0)
+_CHUNK_COLUMNS = (
+    "c.id, c.file_id, f.path, f.language, c.start_line, c.end_line, c.kind, c.symbol, c.parent, "
+    "c.signature, c.text"
+)
+_SYMBOL_COLUMNS = (
+    "s.id, s.file_id, f.path, s.name, s.kind, s.parent, s.signature, s.start_line, s.end_line, s.chunk_id"
+)
+# Definitions an agent usually means when it names a symbol come before declarations/constants.
+_KIND_ORDER = (
+    "CASE s.kind WHEN 'class' THEN 0 WHEN 'function' THEN 0 WHEN 'method' THEN 1 WHEN 'struct' THEN 1 "
+    "WHEN 'interface' THEN 1 WHEN 'trait' THEN 1 WHEN 'enum' THEN 1 WHEN 'section' THEN 2 ELSE 3 END"
+)
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _chunk_terms(path_terms: str, chunk: Chunk | ChunkRow) -> tuple[str, str, str]:
+    name = index_text(f"{chunk.symbol} {chunk.parent}") if chunk.symbol else ""
+    return name, path_terms, index_text(chunk.text)
+
+
+class SQLiteStore:
+    """Index of one root in one SQLite file. Thread-safe: one connection per thread."""
+
+    def __init__(self, db_path: Path, root: Path, *, create: bool = True) -> None:
+        self.db_path = db_path
+        self.root = root
+        self.location = str(db_path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if not db_path.exists() and not create:
+            raise IndexProblem(f"no index at {db_path}")
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    # -- connections and schema
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.execute("PRAGMA mmap_size=268435456")
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                with suppress(sqlite3.Error):
+                    db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        db = self.db
+        version = self._schema_version(db)
+        if version > SCHEMA_VERSION:
+            raise IndexProblem(
+                f"the index at {self.db_path} has schema version {version}, newer than this tokenlean "
+                f"understands ({SCHEMA_VERSION}): upgrade tokenlean, or delete the file and re-index"
+            )
+        for number, name, fn in MIGRATIONS:
+            if number <= version:
+                continue
+            with self._write() as w:
+                fn(w)
+                w.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?), ('migration', ?)",
+                    (str(number), name),
+                )
+        if self.get_meta("terms_version") not in (None, TERMS_VERSION):
+            self._rebuild_lexical()
+        if self.get_meta("terms_version") is None:
+            self.set_meta({"terms_version": TERMS_VERSION})
+
+    @staticmethod
+    def _schema_version(db: sqlite3.Connection) -> int:
+        has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if not has_meta:
+            return 0
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _rebuild_lexical(self) -> None:
+        """Re-derive the lexical index from stored chunks (after the term expansion changed)."""
+        with self._write() as db:
+            db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')")
+            db.execute("INSERT INTO files_fts(files_fts) VALUES ('delete-all')")
+            paths = dict(db.execute("SELECT id, path FROM files"))
+            path_terms = {fid: index_text(p) for fid, p in paths.items()}
+            db.executemany("INSERT INTO files_fts(rowid, path) VALUES (?, ?)", path_terms.items())
+            rows = db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id")
+            db.executemany(
+                "INSERT INTO chunks_fts(rowid, name, path, body) VALUES (?, ?, ?, ?)",
+                ((r.id, *_chunk_terms(path_terms[r.file_id], r)) for r in map(ChunkRow._make, rows)),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('terms_version', ?)", (TERMS_VERSION,)
+            )
+
+    # -- metadata
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items())
+
+    def stats(self) -> IndexStats:
+        db = self.db
+        files = db.execute("SELECT count(*) FROM files").fetchone()[0]
+        chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        symbols = db.execute("SELECT count(*) FROM symbols").fetchone()[0]
+        languages = dict(
+            db.execute("SELECT language, count(*) FROM files GROUP BY language ORDER BY count(*) DESC")
+        )
+        size = sum(
+            p.stat().st_size
+            for p in (self.db_path, Path(f"{self.db_path}-wal"), Path(f"{self.db_path}-shm"))
+            if p.exists()
+        )
+        last = self.get_meta("last_update")
+        return IndexStats(files, chunks, symbols, languages, size, float(last) if last else None)
+
+    # -- writing
+
+    def file_states(self) -> dict[str, FileState]:
+        rows = self.db.execute("SELECT path, id, size, mtime_ns, hash FROM files")
+        return {path: FileState(fid, size, mtime, h) for path, fid, size, mtime, h in rows}
+
+    def apply(
+        self,
+        updates: list[FileUpdate],
+        touches: list[tuple[str, int, int]],
+        deletions: list[str],
+    ) -> None:
+        with self._write() as db:
+            for path in deletions:
+                self._delete_file(db, path)
+            db.executemany(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                ((size, mtime, path) for path, size, mtime in touches),
+            )
+            for update in updates:
+                self._delete_file(db, update.record.path)
+                self._insert_file(db, update)
+
+    def _delete_file(self, db: sqlite3.Connection, path: str) -> None:
+        row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return
+        fid = row[0]
+        path_terms = index_text(path)
+        old = [
+            ChunkRow._make(r)
+            for r in db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.file_id = ?",
+                (fid,),
+            )
+        ]
+        # Contentless FTS5 forgets a row only when given the exact terms it was indexed with.
+        db.executemany(
+            "INSERT INTO chunks_fts(chunks_fts, rowid, name, path, body) VALUES ('delete', ?, ?, ?, ?)",
+            ((c.id, *_chunk_terms(path_terms, c)) for c in old),
+        )
+        db.execute("INSERT INTO files_fts(files_fts, rowid, path) VALUES ('delete', ?, ?)", (fid, path_terms))
+        db.execute(
+            "INSERT INTO symbols_trigrams(symbols_trigrams, rowid, lname) "
+            "SELECT 'delete', id, lname FROM symbols WHERE file_id = ?",
+            (fid,),
+        )
+        db.execute("DELETE FROM symbols WHERE file_id = ?", (fid,))
+        db.execute("DELETE FROM chunks WHERE file_id = ?", (fid,))
+        db.execute("DELETE FROM files WHERE id = ?", (fid,))
+
+    def _insert_file(self, db: sqlite3.Connection, update: FileUpdate) -> None:
+        r = update.record
+        fid = db.execute(
+            "INSERT INTO files(path, language, size, mtime_ns, hash, lines, tokens, parsed, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (r.path, r.language, r.size, r.mtime_ns, r.hash, r.lines, r.tokens, int(r.parsed), time.time()),
+        ).lastrowid
+        path_terms = index_text(r.path)
+        db.execute("INSERT INTO files_fts(rowid, path) VALUES (?, ?)", (fid, path_terms))
+        starts: list[tuple[int, int, int]] = []  # (start, end, chunk id) for mapping symbols
+        for chunk in update.chunks:
+            cid = db.execute(
+                "INSERT INTO chunks(file_id, start_line, end_line, kind, symbol, parent, signature, text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    fid,
+                    chunk.start_line,
+                    chunk.end_line,
+                    chunk.kind,
+                    chunk.symbol,
+                    chunk.parent,
+                    chunk.signature,
+                    chunk.text,
+                ),
+            ).lastrowid
+            starts.append((chunk.start_line, chunk.end_line, cid))
+            db.execute(
+                "INSERT INTO chunks_fts(rowid, name, path, body) VALUES (?, ?, ?, ?)",
+                (cid, *_chunk_terms(path_terms, chunk)),
+            )
+        db.executemany(
+            "INSERT INTO symbols(file_id, chunk_id, name, lname, kind, parent, signature, start_line, "
+            "end_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    fid,
+                    _chunk_for(starts, s),
+                    s.name,
+                    s.name.lower(),
+                    s.kind,
+                    s.parent,
+                    s.signature,
+                    s.start_line,
+                    s.end_line,
+                )
+                for s in update.symbols
+            ),
+        )
+        db.execute(
+            "INSERT INTO symbols_trigrams(rowid, lname) SELECT id, lname FROM symbols WHERE file_id = ?",
+            (fid,),
+        )
+
+    # -- reading
+
+    def file(self, path: str) -> FileRow | None:
+        row = self.db.execute(
+            "SELECT id, path, language, size, mtime_ns, hash, lines, tokens FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return FileRow._make(row) if row else None
+
+    def files(self, ids: list[int]) -> dict[int, FileRow]:
+        out: dict[int, FileRow] = {}
+        for batch in _batches(ids):
+            rows = self.db.execute(
+                "SELECT id, path, language, size, mtime_ns, hash, lines, tokens FROM files "
+                f"WHERE id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            out.update((r[0], FileRow._make(r)) for r in rows)
+        return out
+
+    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]:
+        out: dict[int, ChunkRow] = {}
+        for batch in _batches(ids):
+            rows = self.db.execute(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id "
+                f"WHERE c.id IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            out.update((r[0], ChunkRow._make(r)) for r in rows)
+        return out
+
+    def chunks_of_file(self, file_id: int) -> list[ChunkRow]:
+        rows = self.db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id "
+            "WHERE c.file_id = ? ORDER BY c.start_line",
+            (file_id,),
+        )
+        return [ChunkRow._make(r) for r in rows]
+
+    def chunk_spans(self, file_ids: list[int]) -> dict[int, list[tuple[int, int, int, str]]]:
+        out: dict[int, list[tuple[int, int, int, str]]] = {fid: [] for fid in file_ids}
+        for batch in _batches(file_ids):
+            rows = self.db.execute(
+                "SELECT file_id, id, start_line, end_line, kind FROM chunks "
+                f"WHERE file_id IN ({','.join('?' * len(batch))}) ORDER BY file_id, start_line",
+                batch,
+            )
+            for fid, cid, start, end, kind in rows:
+                out[fid].append((cid, start, end, kind))
+        return out
+
+    def lexical(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        match = " OR ".join(_quote(t) for t in terms)
+        w = LEXICAL_WEIGHTS
+        rows = self.db.execute(
+            f"SELECT rowid, bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) AS score FROM chunks_fts "
+            "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+            (match, limit),
+        )
+        return [(rowid, -score) for rowid, score in rows]
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for batch in _batches(terms):
+            rows = self.db.execute(
+                f"SELECT term, doc FROM chunks_vocab WHERE term IN ({','.join('?' * len(batch))})", batch
+            )
+            out.update(rows)
+        return out
+
+    def chunk_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def _symbols(self, where: str, params: Iterable[object], limit: int) -> list[SymbolRow]:
+        rows = self.db.execute(
+            f"SELECT {_SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id "
+            f"WHERE {where} ORDER BY {_KIND_ORDER}, length(f.path), f.path, s.start_line LIMIT ?",
+            (*params, limit),
+        )
+        return [SymbolRow._make(r) for r in rows]
+
+    def symbols_exact(self, names: list[str], limit: int) -> list[SymbolRow]:
+        lowered = sorted({n.lower() for n in names})
+        if not lowered:
+            return []
+        return self._symbols(f"s.lname IN ({','.join('?' * len(lowered))})", lowered, limit)
+
+    def symbols_prefix(self, prefix: str, limit: int) -> list[SymbolRow]:
+        low = prefix.lower()
+        return self._symbols("s.lname >= ? AND s.lname < ?", (low, low + "\U0010ffff"), limit)
+
+    def symbols_similar(self, name: str, limit: int) -> list[SymbolRow]:
+        low = name.lower()
+        grams = sorted({low[i : i + 3] for i in range(len(low) - 2)})
+        if not grams:
+            return []
+        match = " OR ".join(_quote(g) for g in grams)
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT rowid FROM symbols_trigrams WHERE symbols_trigrams MATCH ? ORDER BY rank LIMIT ?",
+                (match, limit),
+            )
+        ]
+        if not ids:
+            return []
+        return self._symbols(f"s.id IN ({','.join('?' * len(ids))})", ids, limit)
+
+    def symbols_in_file(self, file_id: int) -> list[SymbolRow]:
+        rows = self.db.execute(
+            f"SELECT {_SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id "
+            "WHERE s.file_id = ? ORDER BY s.start_line",
+            (file_id,),
+        )
+        return [SymbolRow._make(r) for r in rows]
+
+    def paths(self, terms: list[str], substrings: list[str], limit: int) -> list[tuple[int, float]]:
+        scored: dict[int, float] = {}
+        for sub in substrings:
+            like = "%" + sub.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            for fid, path in self.db.execute(
+                "SELECT id, path FROM files WHERE lower(path) LIKE ? ESCAPE '\\' "
+                "ORDER BY length(path) LIMIT ?",
+                (like, limit),
+            ):
+                # A substring that ends the path (a file name) beats one in a directory name.
+                bonus = 2.0 if path.lower().endswith(sub.lower()) else 1.0
+                scored[fid] = max(scored.get(fid, 0.0), 100.0 * bonus)
+        if terms:
+            match = " OR ".join(_quote(t) for t in terms)
+            for fid, score in self.db.execute(
+                "SELECT rowid, bm25(files_fts) AS s FROM files_fts WHERE files_fts MATCH ? "
+                "ORDER BY s LIMIT ?",
+                (match, limit),
+            ):
+                scored[fid] = scored.get(fid, 0.0) + -score
+        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+        return ranked[:limit]
+
+
+def _chunk_for(starts: list[tuple[int, int, int]], symbol: Symbol) -> int | None:
+    """The chunk holding a symbol's definition: the first chunk (in line order) overlapping it."""
+    for start, end, cid in starts:
+        if start <= symbol.end_line and end >= symbol.start_line:
+            return cid
+    return None
+
+
+def _batches(items: list, size: int = 500) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def quarantine(db_path: Path) -> Path:
+    """Move a damaged index file (and its WAL) aside so a fresh one can be built; returns the new name."""
+    target = db_path.with_name(f"{db_path.name}.damaged-{int(time.time())}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{db_path}{suffix}")
+        if src.exists():
+            shutil.move(src, Path(f"{target}{suffix}"))
+    return target
+
+
+def remove_index(db_path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with suppress(FileNotFoundError):
+            os.remove(f"{db_path}{suffix}")

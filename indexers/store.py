@@ -1,0 +1,144 @@
+"""The store interface: the records the index holds and the questions it answers.
+
+Everything above this module talks to an index only through `Store`; SQL lives in the backends
+(`sqlite_store.py` today, PostgreSQL for teams later), so a backend can change without touching
+search, tools or server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from .chunks import Chunk, Symbol
+
+
+class FileState(NamedTuple):
+    """What the indexer needs to decide whether a file changed."""
+
+    id: int
+    size: int
+    mtime_ns: int
+    hash: str
+
+
+class FileRecord(NamedTuple):
+    path: str  # relative to the root, posix separators
+    language: str
+    size: int
+    mtime_ns: int
+    hash: str
+    lines: int
+    tokens: int  # o200k tokens of the whole file: what reading it costs an agent
+    parsed: bool  # chunked by syntax (True) or by line windows
+
+
+class FileUpdate(NamedTuple):
+    """A file's new content: replaces whatever the index held for that path."""
+
+    record: FileRecord
+    chunks: list[Chunk]
+    symbols: list[Symbol]
+
+
+class FileRow(NamedTuple):
+    id: int
+    path: str
+    language: str
+    size: int
+    mtime_ns: int
+    hash: str
+    lines: int
+    tokens: int
+
+
+class ChunkRow(NamedTuple):
+    id: int
+    file_id: int
+    path: str
+    language: str
+    start_line: int
+    end_line: int
+    kind: str
+    symbol: str
+    parent: str
+    signature: str
+    text: str
+
+
+class SymbolRow(NamedTuple):
+    id: int
+    file_id: int
+    path: str
+    name: str
+    kind: str
+    parent: str
+    signature: str
+    start_line: int
+    end_line: int
+    chunk_id: int | None
+
+
+class IndexStats(NamedTuple):
+    files: int
+    chunks: int
+    symbols: int
+    languages: dict[str, int]  # files per language
+    bytes_on_disk: int
+    last_update: float | None  # unix time of the last completed update
+
+
+class Store(Protocol):
+    """An index of one root. Readers may run while one writer updates (writes are transactional)."""
+
+    root: Path
+    location: str  # where the index lives, for messages
+
+    # -- lifecycle and metadata
+    def close(self) -> None: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def stats(self) -> IndexStats: ...
+
+    # -- writing (only the indexer calls these)
+    def file_states(self) -> dict[str, FileState]: ...
+    def apply(
+        self,
+        updates: list[FileUpdate],
+        touches: list[tuple[str, int, int]],
+        deletions: list[str],
+    ) -> None:
+        """Replace, re-stat (path, size, mtime_ns) and delete files, all in one transaction."""
+        ...
+
+    def set_meta(self, values: dict[str, str]) -> None: ...
+
+    # -- reading
+    def file(self, path: str) -> FileRow | None: ...
+    def files(self, ids: list[int]) -> dict[int, FileRow]: ...
+    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]: ...
+    def chunks_of_file(self, file_id: int) -> list[ChunkRow]: ...
+    def chunk_spans(self, file_ids: list[int]) -> dict[int, list[tuple[int, int, int, str]]]:
+        """Per file, its chunks as (chunk id, start line, end line, kind) in line order (no text)."""
+        ...
+
+    def lexical(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
+        """Chunk ids ranked by BM25 over any of `terms` (index terms, see `terms.py`), best first."""
+        ...
+
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks contain each term (terms absent from the index are left out)."""
+        ...
+
+    def symbols_exact(self, names: list[str], limit: int) -> list[SymbolRow]:
+        """Symbols whose name equals one of `names`, case-insensitively."""
+        ...
+
+    def symbols_prefix(self, prefix: str, limit: int) -> list[SymbolRow]: ...
+    def symbols_similar(self, name: str, limit: int) -> list[SymbolRow]:
+        """Candidates sharing character trigrams with `name`, for fuzzy matching by the caller."""
+        ...
+
+    def symbols_in_file(self, file_id: int) -> list[SymbolRow]: ...
+    def paths(self, terms: list[str], substrings: list[str], limit: int) -> list[tuple[int, float]]:
+        """File ids whose path matches any term (BM25) or contains a substring, best first."""
+        ...

@@ -1,0 +1,359 @@
+"""The `tokenlean` command: index, search, read, status, serve."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from tokenlean.indexers.errors import TokenleanError
+
+from tokenlean import __version__
+
+from .config import Config, load_config
+
+
+class Failure(click.ClickException):
+    """An expected failure: its message is printed without a traceback, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except TokenleanError as exc:
+        raise Failure(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo("interrupted: the index keeps every batch committed before the interruption", err=True)
+        sys.exit(130)
+
+
+def _progress_factory(enabled: bool):
+    """A rich progress bar on stderr when it is a terminal; nothing when piped or disabled."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    def factory(root: Path):
+        progress = Progress(
+            TextColumn("indexing {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[current]}", style="dim"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        state: dict[str, int] = {}
+
+        def update(done: int, total: int, current: str) -> None:
+            if "task" not in state:
+                progress.start()
+                state["task"] = progress.add_task(root.name, total=total, current="")
+            progress.update(state["task"], completed=done, total=total, current=current[-50:])
+            if done >= total:
+                progress.stop()
+
+        return update
+
+    return factory
+
+
+def _workspace(cfg: Config, progress: bool = True):
+    from tokenlean.tools.workspace import Workspace
+
+    return Workspace(cfg.roots, cfg.workspace_options(), progress=_progress_factory(progress))
+
+
+def _common(fn):
+    fn = click.option(
+        "--index-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Where indexes live (default: the user cache dir, or $TOKENLEAN_INDEX_DIR).",
+    )(fn)
+    fn = click.option(
+        "--exclude",
+        multiple=True,
+        metavar="PATTERN",
+        help="Extra gitignore-style pattern to leave out (repeatable).",
+    )(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tokenlean")
+def main() -> None:
+    """tokenlean: give coding agents only the context they need, and show what it saved.
+
+    \b
+    Quick start:
+      tokenlean search "where are files chunked" --root .
+      tokenlean serve --root .        # MCP server over stdio
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@_common
+@click.option("--include", multiple=True, metavar="PATTERN", help="Re-include a path the defaults leave out.")
+@click.option(
+    "--max-file-kb", type=click.IntRange(1), default=None, help="Skip files larger than this (1000)."
+)
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parser processes (CPU count).")
+@click.option("--rebuild", is_flag=True, help="Discard the index and build it from scratch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def index(path: Path, index_dir, exclude, include, max_file_kb, workers, rebuild, as_json, quiet) -> None:
+    """Build or update the index of PATH (default: the current folder)."""
+    with _user_errors():
+        cfg = load_config(
+            roots=[path],
+            index_dir=index_dir,
+            excludes=exclude,
+            includes=include,
+            max_file_kb=max_file_kb,
+            workers=workers,
+        )
+        from tokenlean.indexers.indexer import Indexer
+
+        root = cfg.roots[0]
+        factory = _progress_factory(not quiet)
+        summary = Indexer(root, cfg.index_dir, cfg.index_options()).run(
+            progress=factory(root) if factory else None, rebuild=rebuild
+        )
+    if as_json:
+        click.echo(json.dumps(_summary_dict(summary), indent=1))
+    else:
+        click.echo(_summary_text(summary))
+
+
+def _summary_dict(s) -> dict:
+    return {
+        "root": str(s.root),
+        "index": str(s.index),
+        "files": s.files,
+        "chunks": s.chunks,
+        "symbols": s.symbols,
+        "added": s.added,
+        "updated": s.updated,
+        "unchanged": s.unchanged,
+        "touched": s.touched,
+        "removed": s.removed,
+        "seconds": round(s.seconds, 3),
+        "index_bytes": s.index_bytes,
+        "languages": s.languages,
+        "skipped": dict(s.skipped),
+        "warnings": s.warnings,
+    }
+
+
+def _summary_text(s) -> str:
+    if s.changed == 0 and not s.repaired:
+        head = f"Up to date: {s.root} ({s.files:,} files unchanged; checked in {s.seconds:.2f} s)"
+        if s.touched:
+            head += f"; {s.touched} re-stat'ed, content identical"
+        lines = [head]
+    else:
+        lines = [
+            f"Indexed {s.root} in {s.seconds:.1f} s: {s.files:,} files "
+            f"({s.added:,} added, {s.updated:,} updated, {s.removed:,} removed, {s.unchanged:,} unchanged), "
+            f"{s.chunks:,} chunks, {s.symbols:,} symbols"
+        ]
+        if s.languages:
+            top = sorted(s.languages.items(), key=lambda kv: (-kv[1], kv[0]))
+            shown = " · ".join(f"{lang} {n:,}" for lang, n in top[:10])
+            rest = f" · {len(top) - 10} more" if len(top) > 10 else ""
+            lines.append(f"Languages: {shown}{rest}")
+    if s.skipped:
+        lines.append("Skipped: " + " · ".join(f"{n:,} {why}" for why, n in sorted(s.skipped.items())))
+    for w in s.warnings[:5]:
+        lines.append(f"warning: {w}")
+    if len(s.warnings) > 5:
+        lines.append(f"warning: … and {len(s.warnings) - 5} more (use --json to see all)")
+    lines.append(f"Index: {s.index} ({s.index_bytes / 1e6:.1f} MB)")
+    return "\n".join(lines)
+
+
+def _query_arg(query: str) -> str:
+    if query == "-":
+        return sys.stdin.read()
+    return query
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Folder to search (repeatable; default .).",
+)
+@_common
+@click.option("--limit", "-k", type=int, default=None, help="Places to return (10).")
+@click.option("--budget-tokens", type=int, default=None, help="Token ceiling of the output (1500).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--cursor", default=None, help="Continue a previous search (printed when hits were left out).")
+@click.option(
+    "--strategy", "strategies", multiple=True, help="Only these strategies (bm25, symbol, path, trace)."
+)
+@click.option(
+    "--fields", default=None, help="Comma-separated hit fields to keep, e.g. path,start_line,symbol."
+)
+def search(query, roots, index_dir, exclude, limit, budget_tokens, fmt, cursor, strategies, fields) -> None:
+    """Search code for QUERY ('-' reads the query from stdin). Builds the index on first use."""
+    with _user_errors():
+        from tokenlean.tools import render
+        from tokenlean.tools import search as search_mod
+
+        cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        ws = _workspace(cfg)
+        result = search_mod.search(
+            ws,
+            _query_arg(query),
+            limit=limit or cfg.search_limit,
+            budget_tokens=budget_tokens or cfg.search_budget,
+            cursor=cursor,
+            use=list(strategies) or None,
+        )
+        chosen = render.check_fields(fields.split(",")) if fields else None
+        if fmt == "json":
+            click.echo(render.search_json(result, chosen))
+        else:
+            click.echo(render.search_text(result, chosen))
+            click.echo(_footer(result.tokens, result.baseline_tokens), err=True)
+        ws.close()
+
+
+def _footer(spent: int, baseline: int) -> str:
+    saved = f", {100 * (1 - spent / baseline):.0f}% less" if baseline > spent > 0 else ""
+    return f"— {spent:,} tokens (o200k); reading the whole files: {baseline:,}{saved}"
+
+
+@main.command()
+@click.argument("path", required=False)
+@click.option("--symbol", "-s", default=None, help="A function, class or method (e.g. Parser.parse).")
+@click.option("--lines", "-l", default=None, help="A line range: START-END, START- or LINE.")
+@click.option(
+    "--root", "roots", multiple=True, type=click.Path(path_type=Path), help="Root folder (default .)."
+)
+@_common
+@click.option("--budget-tokens", type=int, default=None, help="Token ceiling of the output (3000).")
+def read(path, symbol, lines, roots, index_dir, exclude, budget_tokens) -> None:
+    """Print a symbol or line range of PATH, cut at syntactic boundaries to fit the budget."""
+    with _user_errors():
+        from tokenlean.tools import read as read_mod
+
+        cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        ws = _workspace(cfg)
+        result = read_mod.read(
+            ws, path, symbol=symbol, lines=lines, budget_tokens=budget_tokens or cfg.read_budget
+        )
+        click.echo(read_mod.read_text(result))
+        click.echo(_footer(result.tokens, result.file_tokens), err=True)
+        ws.close()
+
+
+@main.command()
+@click.option(
+    "--root", "roots", multiple=True, type=click.Path(path_type=Path), help="Root folder (default .)."
+)
+@_common
+@click.option("--json", "as_json", is_flag=True)
+def status(roots, index_dir, exclude, as_json) -> None:
+    """Show where each root's index is and what it holds."""
+    with _user_errors():
+        from tokenlean.indexers.catalog import index_path, open_store
+
+        cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        out = []
+        for root in cfg.roots:
+            path = index_path(root, cfg.index_dir)
+            entry: dict = {"root": str(root), "index": str(path), "exists": path.exists()}
+            if path.exists():
+                store = open_store(root, cfg.index_dir, repair=False)
+                st = store.stats()
+                entry.update(
+                    files=st.files,
+                    chunks=st.chunks,
+                    symbols=st.symbols,
+                    languages=st.languages,
+                    bytes=st.bytes_on_disk,
+                    last_update=st.last_update,
+                )
+                store.close()
+            out.append(entry)
+    if as_json:
+        click.echo(json.dumps(out, indent=1))
+        return
+    import time
+
+    for e in out:
+        if not e["exists"]:
+            click.echo(f"{e['root']}: not indexed yet (tokenlean index {e['root']})")
+            continue
+        when = (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["last_update"]))
+            if e["last_update"]
+            else "never"
+        )
+        click.echo(
+            f"{e['root']}: {e['files']:,} files, {e['chunks']:,} chunks, {e['symbols']:,} symbols, "
+            f"{e['bytes'] / 1e6:.1f} MB, updated {when}\n  index: {e['index']}"
+        )
+
+
+@main.command()
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Folder the agent may search (repeatable). Default: $TOKENLEAN_ROOTS or the working directory.",
+)
+@_common
+@click.option("--transport", type=click.Choice(["stdio", "http"]), default="stdio", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="HTTP bind address.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="HTTP port.")
+@click.option("--token", default=None, help="Bearer token HTTP clients must send ($TOKENLEAN_TOKEN).")
+@click.option("--allow-origin", multiple=True, help="Extra browser Origin allowed over HTTP (repeatable).")
+@click.option(
+    "--refresh-seconds", type=float, default=None, help="Re-check files for changes this often (10)."
+)
+@click.option("--no-index-on-start", is_flag=True, help="Do not start indexing the roots in the background.")
+def serve(
+    roots, index_dir, exclude, transport, host, port, token, allow_origin, refresh_seconds, no_index_on_start
+) -> None:
+    """Run the MCP server (stdio by default; --transport http for streamable HTTP)."""
+    with _user_errors():
+        env_roots = [Path(p) for p in os.environ.get("TOKENLEAN_ROOTS", "").split(os.pathsep) if p]
+        cfg = load_config(
+            roots=list(roots) or env_roots or [Path.cwd()],
+            index_dir=index_dir,
+            excludes=exclude,
+            refresh_seconds=refresh_seconds,
+        )
+        from .app import run
+
+        run(
+            cfg,
+            transport=transport,
+            host=host,
+            port=port,
+            token=token or os.environ.get("TOKENLEAN_TOKEN"),
+            allow_origins=list(allow_origin),
+            index_on_start=not no_index_on_start,
+        )
+
+
+if __name__ == "__main__":
+    main()

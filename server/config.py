@@ -1,0 +1,144 @@
+"""Settings from flags, environment and config files, in that order of precedence.
+
+Config files (TOML, all keys optional): the user's `~/.config/tokenlean/config.toml` (or
+$TOKENLEAN_CONFIG), then a project's `.tokenlean.toml` in the first root. Keys: exclude, include,
+max_file_kb, workers, index_dir, search_limit, search_budget, read_budget, refresh_seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tokenlean.indexers.errors import TokenleanError
+from tokenlean.indexers.indexer import IndexOptions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+_KEYS = {
+    "exclude": list,
+    "include": list,
+    "max_file_kb": int,
+    "workers": int,
+    "index_dir": str,
+    "search_limit": int,
+    "search_budget": int,
+    "read_budget": int,
+    "refresh_seconds": (int, float),
+}
+
+
+class ConfigError(TokenleanError):
+    """A config file or flag value that cannot be used."""
+
+
+@dataclass
+class Config:
+    roots: list[Path]
+    index_dir: Path | None = None
+    excludes: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    max_file_kb: int = 1000
+    workers: int | None = None
+    search_limit: int = 10
+    search_budget: int = 1500
+    read_budget: int = 3000
+    refresh_seconds: float = 10.0
+    sources: list[str] = field(default_factory=list)  # config files that were read
+
+    def index_options(self) -> IndexOptions:
+        options = IndexOptions(
+            excludes=self.excludes, includes=self.includes, max_file_bytes=self.max_file_kb * 1000
+        )
+        if self.workers:
+            options.workers = self.workers
+        return options
+
+    def workspace_options(self):
+        from tokenlean.tools.workspace import WorkspaceOptions
+
+        return WorkspaceOptions(
+            index_dir=self.index_dir, index=self.index_options(), refresh_seconds=self.refresh_seconds
+        )
+
+
+def _user_config_path() -> Path:
+    if os.environ.get("TOKENLEAN_CONFIG"):
+        return Path(os.environ["TOKENLEAN_CONFIG"]).expanduser()
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "tokenlean" / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}; fix or remove it") from exc
+    for key, value in data.items():
+        if key not in _KEYS:
+            raise ConfigError(f"unknown key {key!r} in {path}: known keys are {', '.join(_KEYS)}")
+        if not isinstance(value, _KEYS[key]):
+            raise ConfigError(f"{key} in {path} has the wrong type ({type(value).__name__})")
+    return data
+
+
+def load_config(
+    roots: list[Path],
+    index_dir: Path | None = None,
+    excludes: tuple[str, ...] | list[str] = (),
+    includes: tuple[str, ...] | list[str] = (),
+    max_file_kb: int | None = None,
+    workers: int | None = None,
+    refresh_seconds: float | None = None,
+) -> Config:
+    """Merge config files with explicit arguments (arguments win; list options add up)."""
+    resolved = []
+    for root in roots:
+        root = Path(root).expanduser()
+        if not root.exists():
+            raise ConfigError(f"root {root} does not exist: give the path of a repository or folder")
+        if not root.is_dir():
+            raise ConfigError(f"root {root} is not a directory: give a folder")
+        resolved.append(root.resolve())
+    cfg = Config(roots=resolved)
+    layers = [(_user_config_path(), _read_toml(_user_config_path()))]
+    if resolved:
+        project = resolved[0] / ".tokenlean.toml"
+        layers.append((project, _read_toml(project)))
+    for path, data in layers:
+        if not data:
+            continue
+        cfg.sources.append(str(path))
+        cfg.excludes += tuple(data.get("exclude", ()))
+        cfg.includes += tuple(data.get("include", ()))
+        for key in (
+            "max_file_kb",
+            "workers",
+            "search_limit",
+            "search_budget",
+            "read_budget",
+            "refresh_seconds",
+        ):
+            if key in data:
+                setattr(cfg, key, data[key])
+        if "index_dir" in data and path == layers[0][0]:  # a repository may not move its index elsewhere
+            cfg.index_dir = Path(data["index_dir"]).expanduser()
+    cfg.excludes += tuple(excludes)
+    cfg.includes += tuple(includes)
+    if index_dir is not None:
+        cfg.index_dir = index_dir
+    if max_file_kb is not None:
+        cfg.max_file_kb = max_file_kb
+    if workers is not None:
+        cfg.workers = workers
+    if refresh_seconds is not None:
+        cfg.refresh_seconds = refresh_seconds
+    return cfg

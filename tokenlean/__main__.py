@@ -1,0 +1,3 @@
+from tokenlean.server.cli import main
+
+main()

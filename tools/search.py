@@ -1,0 +1,323 @@
+"""Fused code search: strategies ranked per root, fused by RRF, grouped into places, cut to a budget."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tokenlean.indexers import tokens
+from tokenlean.indexers.errors import TokenleanError
+from tokenlean.indexers.store import ChunkRow, Store
+
+from . import strategies
+from .fuse import K, rrf
+from .query import QueryPlan, plan
+from .snippets import cut
+from .workspace import Workspace
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+DEFAULT_BUDGET = 1500
+MIN_BUDGET = 200
+MAX_BUDGET = 20_000
+CANDIDATES = 100  # per strategy, before fusion
+MAX_PER_FILE = 3  # places shown per file before the rest of that file is left to `read`
+SNIPPET_FLOOR = 60  # tokens: below this a snippet says too little to be worth showing
+HIT_OVERHEAD = 28  # tokens of a hit's header line in the text form (measured: 18-30)
+RESULT_OVERHEAD = 40
+
+Strategy = Callable[[Store, QueryPlan, int], list[int]]
+STRATEGIES: dict[str, Strategy] = {
+    "bm25": strategies.lexical,
+    "symbol": strategies.symbols,
+    "path": strategies.paths,
+    "trace": strategies.trace,
+}
+# RRF weights per query shape. Chosen on the retrieval eval (bench/retrieval); see README.
+WEIGHTS: dict[str, dict[str, float]] = {
+    "natural": {"bm25": 1.0, "symbol": 0.6, "path": 0.4, "trace": 1.5},
+    "identifier": {"bm25": 0.8, "symbol": 1.5, "path": 0.5, "trace": 1.5},
+    "path": {"bm25": 0.5, "symbol": 0.5, "path": 1.5, "trace": 1.5},
+}
+
+
+class BadSearch(TokenleanError):
+    """Search arguments that cannot be honoured."""
+
+
+@dataclass
+class Hit:
+    root: Path
+    path: str  # as shown: relative to the root (prefixed by the root's name when several)
+    rel: str
+    start_line: int
+    end_line: int
+    symbol: str
+    kind: str
+    parent: str
+    signature: str
+    score: float
+    why: tuple[tuple[str, int], ...]
+    chunk_ids: tuple[int, ...]
+    file_tokens: int
+    text: str = ""
+    shown: tuple[tuple[int, int], ...] = ()
+    complete: bool = False
+    stale: bool = False
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.parent}.{self.symbol}" if self.parent and self.symbol else self.symbol
+
+    def why_text(self) -> str:
+        return " ".join(f"{s}#{r}" for s, r in self.why)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    shape: str
+    hits: list[Hit]
+    omitted: list[Hit]
+    total: int  # places found in all
+    offset: int
+    cursor: str | None
+    budget: int
+    baseline_tokens: int  # whole files behind the returned hits: what reading them would cost
+    elapsed_ms: float
+    strategies: list[str] = field(default_factory=list)
+    tokens: int = 0  # filled by the renderer: tokens of the text form
+
+    def drop_last(self) -> None:
+        """Move the last shown hit to the omitted ones (when the rendered text overshoots the budget)."""
+        hit = self.hits.pop()
+        self.omitted.insert(0, hit)
+        self.cursor = _encode_cursor(self.query, self.offset + len(self.hits))
+        self.baseline_tokens = sum({(h.root, h.rel): h.file_tokens for h in self.hits}.values())
+
+
+def _encode_cursor(query: str, offset: int) -> str:
+    digest = hashlib.sha256(query.encode()).hexdigest()[:8]
+    return base64.urlsafe_b64encode(json.dumps([digest, offset]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, query: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        digest, offset = json.loads(raw)
+        offset = int(offset)
+    except (ValueError, TypeError) as exc:
+        raise BadSearch(
+            f"cursor {cursor!r} is not one this server issued: repeat the search without it"
+        ) from exc
+    if digest != hashlib.sha256(query.encode()).hexdigest()[:8]:
+        raise BadSearch("cursor belongs to a different query: pass the same query with the cursor")
+    return max(0, offset)
+
+
+def _rank_root(store: Store, qp: QueryPlan, names: list[str]) -> list[tuple[int, float, tuple]]:
+    rankings: dict[str, list[int]] = {}
+    file_hits: list[int] = []
+    for name in names:
+        if name == "path":
+            file_hits = STRATEGIES[name](store, qp, 30)
+        else:
+            rankings[name] = STRATEGIES[name](store, qp, CANDIDATES)
+    if file_hits:
+        # A path match stands for its file's best chunk by the other strategies, else its first.
+        spans = store.chunk_spans(file_hits)
+        ranked_elsewhere = [cid for r in rankings.values() for cid in r]
+        position = {cid: i for i, cid in reversed(list(enumerate(ranked_elsewhere)))}
+        chosen = []
+        for fid in file_hits:
+            ids = [cid for cid, *_ in spans.get(fid, [])]
+            if not ids:
+                continue
+            seen = [cid for cid in ids if cid in position]
+            chosen.append(min(seen, key=position.__getitem__) if seen else ids[0])
+        rankings["path"] = chosen
+    weights = WEIGHTS[qp.shape]
+    return [(f.id, f.score, f.why) for f in rrf(rankings, weights, K)]
+
+
+def _group(rows: list[tuple[Path, ChunkRow, float, tuple]], display: Callable[[Path, str], str]) -> list[Hit]:
+    """Merge adjacent chunks of a file into one place; keep at most MAX_PER_FILE places per file."""
+    hits: list[Hit] = []
+    per_file: dict[tuple[Path, str], list[Hit]] = {}
+    for root, row, score, why in rows:
+        key = (root, row.path)
+        places = per_file.setdefault(key, [])
+        merged = False
+        for hit in places:
+            if row.start_line <= hit.end_line + 1 and row.end_line >= hit.start_line - 1:
+                hit.start_line = min(hit.start_line, row.start_line)
+                hit.end_line = max(hit.end_line, row.end_line)
+                hit.chunk_ids += (row.id,)
+                hit.why = _merge_why(hit.why, why)
+                merged = True
+                break
+        if merged or len(places) >= MAX_PER_FILE:
+            continue
+        hit = Hit(
+            root=root,
+            path=display(root, row.path),
+            rel=row.path,
+            start_line=row.start_line,
+            end_line=row.end_line,
+            symbol=row.symbol,
+            kind=row.kind,
+            parent=row.parent,
+            signature=row.signature,
+            score=score,
+            why=why,
+            chunk_ids=(row.id,),
+            file_tokens=0,
+        )
+        places.append(hit)
+        hits.append(hit)
+    return hits
+
+
+def _merge_why(a: tuple, b: tuple) -> tuple:
+    best: dict[str, int] = {}
+    for s, r in (*a, *b):
+        best[s] = min(best.get(s, r), r)
+    return tuple(sorted(best.items(), key=lambda sr: sr[1]))
+
+
+def search(
+    ws: Workspace,
+    query: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    budget_tokens: int = DEFAULT_BUDGET,
+    cursor: str | None = None,
+    use: list[str] | None = None,
+) -> SearchResult:
+    """Search every root of the workspace. Raises BadQuery/BadSearch on arguments it cannot honour."""
+    started = time.perf_counter()
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadSearch(f"limit must be between 1 and {MAX_LIMIT} (got {limit})")
+    if not MIN_BUDGET <= budget_tokens <= MAX_BUDGET:
+        raise BadSearch(f"budget_tokens must be between {MIN_BUDGET} and {MAX_BUDGET} (got {budget_tokens})")
+    names = use if use else list(STRATEGIES)
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise BadSearch(f"unknown strategy {unknown[0]!r}: choose from {', '.join(STRATEGIES)}")
+    qp = plan(query)
+    offset = _decode_cursor(cursor, qp.text) if cursor else 0
+
+    places = _places(ws, qp, names)
+    total = len(places)
+    page = places[offset : offset + limit]
+    rest = places[offset + limit :]
+    shown, dropped = _fit(ws, page, qp, budget_tokens)
+    omitted = dropped + rest
+    next_offset = offset + len(shown)
+    files = {(h.root, h.rel): h.file_tokens for h in shown}
+    return SearchResult(
+        query=qp.text,
+        shape=qp.shape,
+        hits=shown,
+        omitted=omitted,
+        total=total,
+        offset=offset,
+        cursor=_encode_cursor(qp.text, next_offset) if omitted else None,
+        budget=budget_tokens,
+        baseline_tokens=sum(files.values()),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        strategies=names,
+    )
+
+
+def _places(ws: Workspace, qp: QueryPlan, names: list[str]) -> list[Hit]:
+    """All places for a query, best first, from index content verified against the disk."""
+    for attempt in range(2):
+        fused: list[tuple[Path, int, float, tuple]] = []
+        for root in ws.roots:
+            ws.refresh(root)
+            store = ws.store(root)
+            fused += [(root, cid, score, why) for cid, score, why in _rank_root(store, qp, names)]
+        fused.sort(key=lambda f: (-f[2], min(r for _, r in f[3]), str(f[0]), f[1]))
+        rows: list[tuple[Path, ChunkRow, float, tuple]] = []
+        stale: dict[Path, set[str]] = {}
+        file_tokens: dict[tuple[Path, str], int] = {}
+        reindexed = False
+        for root in ws.roots:
+            ids = [cid for r, cid, _, _ in fused if r == root]
+            if not ids:
+                continue
+            store = ws.store(root)
+            chunk_rows = store.chunks(ids)
+            file_rows = store.files(sorted({c.file_id for c in chunk_rows.values()}))
+            done, stale[root] = ws.ensure_fresh(root, list(file_rows.values()))
+            reindexed = reindexed or bool(done)
+            file_tokens.update(((root, f.path), f.tokens) for f in file_rows.values())
+            rows += [
+                (root, chunk_rows[cid], score, why)
+                for r, cid, score, why in fused
+                if r == root and cid in chunk_rows
+            ]
+        if reindexed and attempt == 0:
+            continue  # files that changed on disk were re-indexed: rank again on their new content
+        rows.sort(key=lambda x: (-x[2], min(r for _, r in x[3]), str(x[0]), x[1].id))
+        hits = _group(rows, ws.roots.display)
+        for h in hits:
+            h.file_tokens = file_tokens.get((h.root, h.rel), 0)
+            h.stale = h.rel in stale.get(h.root, set())
+        return hits
+    raise AssertionError("unreachable: the second attempt always returns")
+
+
+def _fit(ws: Workspace, page: list[Hit], qp: QueryPlan, budget: int) -> tuple[list[Hit], list[Hit]]:
+    """Give each hit a snippet within the budget: breadth first (a floor each), then depth by rank."""
+    available = budget - RESULT_OVERHEAD
+    texts: dict[int, str] = {}
+    full_cost: dict[int, int] = {}
+    for i, hit in enumerate(page):
+        texts[i] = _place_text(ws, hit)
+        full_cost[i] = tokens.count(texts[i]) + len(texts[i].split("\n"))
+    shown: list[int] = []
+    allowance: dict[int, int] = {}
+    for i in range(len(page)):
+        need = HIT_OVERHEAD + min(full_cost[i], SNIPPET_FLOOR)
+        if need > available:
+            break
+        shown.append(i)
+        allowance[i] = min(full_cost[i], SNIPPET_FLOOR)
+        available -= need
+    for i in shown:
+        extra = min(full_cost[i] - allowance[i], available)
+        allowance[i] += extra
+        available -= extra
+    out: list[Hit] = []
+    for i in shown:
+        hit = page[i]
+        if hit.stale:
+            hit.text = ""
+            out.append(hit)
+            continue
+        c = cut(texts[i], hit.start_line, allowance[i], focus=qp.terms, gap_hint=f" (read {hit.path})")
+        hit.text, hit.shown, hit.complete = c.text, c.shown, c.complete
+        out.append(hit)
+    return out, [page[i] for i in range(len(page)) if i not in allowance]
+
+
+def _place_text(ws: Workspace, hit: Hit) -> str:
+    if hit.stale:
+        return ""
+    store = ws.store(hit.root)
+    chunks = sorted(store.chunks(list(hit.chunk_ids)).values(), key=lambda c: c.start_line)
+    if len(chunks) == 1:
+        return chunks[0].text
+    # Adjacent chunks of one place: rebuild the exact lines between them from the file.
+    try:
+        lines = ws.read_text(hit.root, hit.rel).split("\n")
+        return "\n".join(ln.rstrip("\r") for ln in lines[hit.start_line - 1 : hit.end_line])
+    except TokenleanError:
+        return "\n".join(c.text for c in chunks)

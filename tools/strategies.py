@@ -1,0 +1,92 @@
+"""Search strategies. Each ranks chunks (or files, for `paths`) of one store for a query plan."""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+from tokenlean.indexers.store import Store, SymbolRow
+
+from .query import QueryPlan
+
+MAX_LEXICAL_TERMS = 32  # long issue texts: keep the rarest terms, the ones that discriminate
+MAX_SYMBOL_NAMES = 12
+FUZZY_MIN_RATIO = 0.8
+_SEPARATORS = re.compile(r"\.|::|#|->")
+
+
+def lexical(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+    """BM25 over code-aware terms (FTS5 in SQLite)."""
+    frequencies = store.document_frequencies(plan.terms)
+    terms = [t for t in plan.terms if frequencies.get(t, 0) > 0]
+    if len(terms) > MAX_LEXICAL_TERMS:
+        terms = sorted(terms, key=lambda t: (frequencies[t], t))[:MAX_LEXICAL_TERMS]
+    return [cid for cid, _ in store.lexical(terms, limit)]
+
+
+def _names(plan: QueryPlan) -> list[tuple[str, str]]:
+    """(name, parent hint) pairs to look up: identifiers named in the query, else its rarer words."""
+    out = []
+    for ident in plan.identifiers:
+        parts = [p for p in _SEPARATORS.split(ident) if p]
+        if parts:
+            out.append((parts[-1], parts[-2] if len(parts) > 1 else ""))
+    if not out:
+        out = [(t, "") for t in plan.terms if len(t) >= 4]
+    return list(dict.fromkeys(out))[:MAX_SYMBOL_NAMES]
+
+
+def symbols(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+    """Symbol-table matches: exact names first, then prefixes, then close spellings."""
+    names = _names(plan)
+    exact: list[SymbolRow] = []
+    prefix: list[SymbolRow] = []
+    fuzzy: list[tuple[float, SymbolRow]] = []
+    for name, hint in names:
+        found = store.symbols_exact([name], limit)
+        if hint:
+            # `Parser.parse`: definitions under a matching parent first.
+            found.sort(key=lambda s: 0 if s.parent.split(".")[-1].lower() == hint.lower() else 1)
+        exact += found
+        if plan.identifiers and len(name) >= 3:
+            prefix += [s for s in store.symbols_prefix(name, 20) if s.name.lower() != name.lower()]
+            low = name.lower()
+            for s in store.symbols_similar(name, 50):
+                ratio = SequenceMatcher(None, low, s.name.lower()).ratio()
+                if ratio >= FUZZY_MIN_RATIO and s.name.lower() != low and not s.name.lower().startswith(low):
+                    fuzzy.append((ratio, s))
+    fuzzy.sort(key=lambda rs: -rs[0])
+    ranked: list[int] = []
+    for s in [*exact, *prefix, *(s for _, s in fuzzy)]:
+        if s.chunk_id is not None and s.chunk_id not in ranked:
+            ranked.append(s.chunk_id)
+    return ranked[:limit]
+
+
+def paths(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+    """File ids whose path matches the query: named fragments first, then path words (BM25)."""
+    substrings = [p.lstrip("./") for p in plan.paths if p.strip("./")]
+    return [fid for fid, _ in store.paths(plan.terms[:16], substrings, limit)]
+
+
+def trace(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+    """Chunks at the lines of stack-trace frames named in the query, innermost frame first."""
+    ranked: list[int] = []
+    for frame in reversed(plan.frames):
+        name = frame.path.replace("\\", "/").split("/")[-1]
+        for fid, _ in store.paths([], [name], 20):
+            row = store.files([fid]).get(fid)
+            if row is None or not _suffix_match(frame.path, row.path):
+                continue
+            for cid, start, end, _ in store.chunk_spans([fid])[fid]:
+                if start <= frame.line <= end and cid not in ranked:
+                    ranked.append(cid)
+    return ranked[:limit]
+
+
+def _suffix_match(frame_path: str, rel: str) -> bool:
+    """Whether an indexed path is the file a frame names (frames carry absolute or foreign prefixes)."""
+    a = [p for p in frame_path.replace("\\", "/").split("/") if p not in ("", ".")]
+    b = rel.split("/")
+    n = min(len(a), len(b))
+    return n > 0 and a[-n:] == b[-n:]
