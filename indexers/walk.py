@@ -218,9 +218,9 @@ class Walker:
                     yield from self._walk(Path(entry.path), rel, specs)
                 continue
             if is_link:
-                entry_path = self._inside_root(Path(entry.path))
-                if entry_path is None:
-                    self.report.skipped["symlink outside root"] += 1
+                reason = self._link_problem(Path(entry.path))
+                if reason:
+                    self.report.skipped[reason] += 1
                     continue
             if self.is_ignored(rel, False, specs):
                 continue
@@ -242,9 +242,14 @@ class Walker:
                 continue
             yield FileEntry(rel, Path(entry.path), st.st_size, st.st_mtime_ns)
 
-    def _inside_root(self, path: Path) -> Path | None:
+    def _link_problem(self, path: Path) -> str | None:
+        """Why a symlink is not walked, or None for a link to a file inside the root."""
         try:
             target = path.resolve(strict=True)
         except (OSError, RuntimeError):
-            return None
-        return target if target.is_relative_to(self.root) and target.is_file() else None
+            return "broken symlink"
+        if not target.is_relative_to(self.root):
+            return "symlink outside root"
+        if not target.is_file():
+            return "symlinked directory"  # not followed: it would index the same files twice, or loop
+        return None

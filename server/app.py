@@ -12,13 +12,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
+
+from tokenlean import __version__
 from tokenlean.indexers.errors import TokenleanError
 from tokenlean.tools import read as read_mod
 from tokenlean.tools import render
 from tokenlean.tools import search as search_mod
 from tokenlean.tools.workspace import Workspace
-
-from tokenlean import __version__
 
 from . import shaping
 from .config import Config

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from tokenlean.indexers.errors import TokenleanError
 
 from tokenlean import __version__
+from tokenlean.indexers.errors import TokenleanError
 
 from .config import Config, load_config
 

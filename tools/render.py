@@ -92,7 +92,21 @@ def search_text(result: SearchResult, fields: frozenset[str] | None = None) -> s
     while result.tokens > result.budget and len(result.hits) > 1:
         result.drop_last()
         text = _search_text(result, fields)
+    while result.tokens > result.budget and result.hits and result.hits[0].text.count("\n") > 0:
+        _shorten(result.hits[0], result.tokens - result.budget)
+        text = _search_text(result, fields)
     return text
+
+
+def _shorten(hit: Hit, excess: int) -> None:
+    """Drop whole lines from the end of a hit's snippet until about `excess` tokens are gone."""
+    lines = hit.text.split("\n")
+    removed = 0
+    while len(lines) > 1 and removed <= excess + 12:
+        removed += tokens.count(lines.pop()) + 1
+    lines.append(f"… the rest, up to line {hit.end_line}, omitted (read {hit.path})")
+    hit.text = "\n".join(lines)
+    hit.complete = False
 
 
 def _search_text(result: SearchResult, fields: frozenset[str] | None) -> str:

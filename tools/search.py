@@ -29,7 +29,7 @@ CANDIDATES = 100  # per strategy, before fusion
 MAX_PER_FILE = 3  # places shown per file before the rest of that file is left to `read`
 SNIPPET_FLOOR = 60  # tokens: below this a snippet says too little to be worth showing
 HIT_OVERHEAD = 28  # tokens of a hit's header line in the text form (measured: 18-30)
-RESULT_OVERHEAD = 40
+RESULT_OVERHEAD = 110  # title line, and the 'not shown ... cursor=' line listing up to 5 places
 
 Strategy = Callable[[Store, QueryPlan, int], list[int]]
 STRATEGIES: dict[str, Strategy] = {

@@ -1,0 +1,134 @@
+"""Shared fixtures: a small multi-language repository and an isolated index directory."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+FILES = {
+    "src/app/auth.py": '''
+        """Authentication helpers."""
+        import hashlib
+
+        SESSION_TTL = 3600
+
+
+        class TokenStore:
+            """Keeps issued session tokens."""
+
+            def __init__(self):
+                self.tokens = {}
+
+            def issue_token(self, user_id: str) -> str:
+                """Create a token for a user."""
+                token = hashlib.sha256(user_id.encode()).hexdigest()
+                self.tokens[token] = user_id
+                return token
+
+            def revoke(self, token: str) -> None:
+                self.tokens.pop(token, None)
+
+
+        def verify_password(password: str, digest: str) -> bool:
+            """Compare a password against its stored digest."""
+            return hashlib.sha256(password.encode()).hexdigest() == digest
+        ''',
+    "src/app/http_server.py": '''
+        from app.auth import TokenStore
+
+
+        class RequestHandler:
+            def handle_request(self, request):
+                """Route one HTTP request to its handler."""
+                if request.path == "/login":
+                    return self.login(request)
+                return None
+
+            def login(self, request):
+                store = TokenStore()
+                return store.issue_token(request.user)
+        ''',
+    "web/cart.ts": """
+        export interface CartItem { sku: string; quantity: number }
+
+        export class ShoppingCart {
+          private items: CartItem[] = [];
+
+          addItem(item: CartItem): void {
+            this.items.push(item);
+          }
+
+          totalQuantity(): number {
+            return this.items.reduce((n, i) => n + i.quantity, 0);
+          }
+        }
+        """,
+    "cmd/server/main.go": """
+        package main
+
+        import "fmt"
+
+        // Config holds the listen address.
+        type Config struct {
+        \tAddr string
+        }
+
+        // ListenAndServe starts the HTTP listener.
+        func (c *Config) ListenAndServe() error {
+        \tfmt.Println("listening on", c.Addr)
+        \treturn nil
+        }
+        """,
+    "docs/guide.md": """
+        # Guide
+
+        Start here.
+
+        ## Installing
+
+        Run the installer and configure the cache directory.
+
+        ## Rate limiting
+
+        Requests above the quota are rejected with status 429.
+        """,
+    ".gitignore": "generated/\n*.log\n",
+    "generated/big.py": "def generated_function():\n    pass\n",
+    "debug.log": "token=abc\n",
+    ".env": "SECRET_KEY=hunter2\n",
+    "node_modules/pkg/index.js": "function vendored() {}\n",
+}
+
+
+def write_repo(root: Path, files: dict[str, str] = FILES) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own index home; nothing touches the user's cache."""
+    path = tmp_path / "indexes"
+    monkeypatch.setenv("TOKENLEAN_INDEX_DIR", str(path))
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return write_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def workspace(repo: Path, index_dir: Path):
+    from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+    ws = Workspace([repo], WorkspaceOptions(index_dir=index_dir))
+    yield ws
+    ws.close()

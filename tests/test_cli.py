@@ -1,0 +1,99 @@
+import json
+
+from click.testing import CliRunner
+
+from tokenlean.server.cli import main
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def test_help_lists_the_commands():
+    r = invoke("--help")
+    assert r.exit_code == 0
+    for command in ("index", "search", "read", "serve", "status"):
+        assert command in r.output
+
+
+def test_index_prints_a_summary_then_says_up_to_date(repo):
+    first = invoke("index", repo, "-q")
+    assert first.exit_code == 0
+    assert "Indexed" in first.output and "6 files" in first.output and "Languages:" in first.output
+    assert "Index:" in first.output and "MB" in first.output
+    second = invoke("index", repo, "-q")
+    assert second.output.startswith("Up to date")
+
+
+def test_index_json_summary(repo):
+    data = json.loads(invoke("index", repo, "--json").output)
+    assert data["files"] == 6 and data["chunks"] > 0 and data["languages"]["python"] == 2
+
+
+def test_search_builds_the_index_on_first_use_and_prints_json(repo):
+    r = invoke("search", "verify_password", "--root", repo, "--format", "json", "--limit", "3")
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    hit = data["hits"][0]
+    assert hit["path"] == "src/app/auth.py"
+    assert {"path", "start_line", "end_line", "symbol", "kind", "score", "why", "text"} <= set(hit)
+    assert data["tokens"] > 0
+
+
+def test_search_reads_the_query_from_stdin(repo):
+    issue = "Login fails: handle_request never reaches login() when the path is /login\n"
+    r = invoke("search", "-", "--root", repo, "--format", "json", input=issue)
+    paths = [h["path"] for h in json.loads(r.stdout)["hits"]]
+    assert paths[0] == "src/app/http_server.py"
+
+
+def test_search_text_output_with_budget(repo):
+    r = invoke("search", "token", "--root", repo, "--budget-tokens", "300")
+    assert r.exit_code == 0
+    assert r.stdout.startswith('search "token"')
+    assert "tokens (o200k)" in r.stderr
+
+
+def test_search_of_a_missing_root_fails_clearly(tmp_path):
+    r = invoke("search", "x", "--root", tmp_path / "nope")
+    assert r.exit_code == 1
+    assert "error: root" in r.stderr and "does not exist" in r.stderr
+
+
+def test_empty_query_fails_clearly(repo):
+    r = invoke("search", "  ", "--root", repo)
+    assert r.exit_code == 1 and "empty query" in r.stderr
+
+
+def test_read_prints_a_symbol(repo):
+    r = invoke("read", "src/app/auth.py", "--symbol", "verify_password", "--root", repo)
+    assert r.exit_code == 0
+    assert "def verify_password(password: str, digest: str) -> bool:" in r.stdout
+
+
+def test_read_outside_the_root_fails_clearly(repo):
+    r = invoke("read", "../../etc/passwd", "--root", repo)
+    assert r.exit_code == 1 and "outside the configured roots" in r.stderr
+
+
+def test_status_reports_the_index(repo):
+    assert "not indexed yet" in invoke("status", "--root", repo).output
+    invoke("index", repo, "-q")
+    data = json.loads(invoke("status", "--root", repo, "--json").output)
+    assert data[0]["files"] == 6
+
+
+def test_config_file_adds_excludes(repo, tmp_path, monkeypatch):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('exclude = ["web/"]\nsearch_limit = 2\n')
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(cfg))
+    data = json.loads(invoke("index", repo, "--json").output)
+    assert data["files"] == 5
+
+
+def test_bad_config_file_is_reported(repo, tmp_path, monkeypatch):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("colour = 'blue'\n")
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(cfg))
+    r = invoke("index", repo)
+    assert r.exit_code == 1 and "unknown key 'colour'" in r.stderr

@@ -1,0 +1,196 @@
+import json
+import os
+import time
+
+import pytest
+
+from tokenlean.indexers import tokens
+from tokenlean.tools import render
+from tokenlean.tools.query import BadQuery, plan
+from tokenlean.tools.search import BadSearch, search
+
+
+def paths(result):
+    return [h.path for h in result.hits]
+
+
+def test_identifier_query_finds_the_definition_first(workspace):
+    r = search(workspace, "issue_token")
+    top = r.hits[0]
+    assert (top.path, top.symbol, top.kind) == ("src/app/auth.py", "issue_token", "method")
+    assert top.parent == "TokenStore"
+    assert ("symbol", 1) in top.why
+
+
+def test_natural_language_query_finds_the_right_function(workspace):
+    r = search(workspace, "compare a password with the stored digest")
+    assert r.hits[0].symbol == "verify_password"
+    assert r.shape == "natural"
+
+
+def test_camel_case_words_match_described_in_prose(workspace):
+    r = search(workspace, "total quantity of the shopping cart")
+    assert r.hits[0].path == "web/cart.ts"
+
+
+def test_path_query_leans_on_the_path_strategy(workspace):
+    r = search(workspace, "http_server.py")
+    assert r.shape == "path"
+    assert r.hits[0].path == "src/app/http_server.py"
+    assert any(s == "path" for s, _ in r.hits[0].why)
+
+
+def test_qualified_name_prefers_the_matching_parent(workspace):
+    r = search(workspace, "RequestHandler.login")
+    assert (r.hits[0].parent, r.hits[0].symbol) == ("RequestHandler", "login")
+
+
+def test_fuzzy_identifier_still_finds_the_symbol(workspace):
+    r = search(workspace, "verify_pasword")
+    assert r.hits[0].symbol == "verify_password"
+
+
+def test_stack_trace_points_at_the_failing_lines(workspace):
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/deploy/src/app/http_server.py", line 8, in handle_request\n'
+        "    return self.login(request)\n"
+        "AttributeError: 'NoneType' object has no attribute 'user'\n"
+    )
+    r = search(workspace, trace)
+    assert r.hits[0].path == "src/app/http_server.py"
+    assert any(s == "trace" for s, _ in r.hits[0].why)
+
+
+def test_markdown_sections_are_searchable(workspace):
+    r = search(workspace, "rate limiting quota rejected")
+    assert (r.hits[0].path, r.hits[0].symbol, r.hits[0].kind) == ("docs/guide.md", "Rate limiting", "section")
+
+
+def test_ignored_secret_and_vendored_files_never_appear(workspace):
+    r = search(workspace, "SECRET_KEY hunter2 generated_function vendored token abc", limit=50)
+    assert not {".env", "debug.log", "generated/big.py", "node_modules/pkg/index.js"} & set(paths(r))
+
+
+def test_text_output_fits_the_budget_and_says_what_was_left_out(workspace):
+    r = search(workspace, "token", budget_tokens=200, limit=10)
+    text = render.search_text(r)
+    assert tokens.count(text) <= 200
+    assert r.omitted and r.cursor
+    assert "cursor=" in text
+
+
+def test_default_response_stays_within_1500_tokens(workspace):
+    r = search(workspace, "request token password cart config guide")
+    assert tokens.count(render.search_text(r)) <= 1500
+
+
+def test_snippets_are_cut_at_line_boundaries_with_a_read_hint(workspace, repo):
+    body = "\n".join(f"    step_{i} = compute_step({i}, payload)" for i in range(80))
+    (repo / "src/app/pipeline.py").write_text(f"def run_pipeline(payload):\n{body}\n    return step_79\n")
+    workspace.options.refresh_seconds = 0
+    r = search(workspace, "run_pipeline", budget_tokens=300, limit=1)
+    hit = r.hits[0]
+    assert hit.symbol == "run_pipeline" and not hit.complete
+    source = (repo / hit.rel).read_text().split("\n")
+    assert hit.text.split("\n")[0] == "def run_pipeline(payload):"
+    for line in hit.text.split("\n"):
+        assert line in source or "omitted (read src/app/pipeline.py)" in line
+    assert tokens.count(render.search_text(r)) <= 300
+
+
+def test_cursor_continues_where_the_previous_page_stopped(workspace):
+    first = search(workspace, "token request", limit=2)
+    second = search(workspace, "token request", limit=2, cursor=first.cursor)
+    assert second.offset == 2
+    assert not {(h.path, h.start_line) for h in first.hits} & {(h.path, h.start_line) for h in second.hits}
+
+
+def test_cursor_of_another_query_is_refused(workspace):
+    first = search(workspace, "token", limit=1)
+    with pytest.raises(BadSearch, match="different query"):
+        search(workspace, "cart", cursor=first.cursor)
+
+
+def test_garbage_cursor_is_refused(workspace):
+    with pytest.raises(BadSearch, match="not one this server issued"):
+        search(workspace, "cart", cursor="%%%")
+
+
+def test_empty_query_is_refused_with_advice():
+    with pytest.raises(BadQuery, match="empty query"):
+        plan("   ")
+
+
+def test_bad_limit_and_budget_are_refused(workspace):
+    with pytest.raises(BadSearch, match="limit"):
+        search(workspace, "cart", limit=0)
+    with pytest.raises(BadSearch, match="budget_tokens"):
+        search(workspace, "cart", budget_tokens=10)
+
+
+def test_unknown_strategy_is_refused(workspace):
+    with pytest.raises(BadSearch, match="unknown strategy 'vectors'"):
+        search(workspace, "cart", use=["vectors"])
+
+
+def test_single_strategy_can_be_asked_for(workspace):
+    r = search(workspace, "ShoppingCart", use=["symbol"])
+    assert all([s for s, _ in h.why] == ["symbol"] for h in r.hits)
+
+
+def test_baseline_counts_the_whole_files_behind_the_hits(workspace):
+    r = search(workspace, "verify_password", limit=1)
+    whole = tokens.count((workspace.roots.roots[0] / "src/app/auth.py").read_text())
+    assert r.baseline_tokens == whole
+
+
+def test_edited_file_is_reindexed_before_its_snippet_is_served(workspace):
+    search(workspace, "verify_password")
+    path = workspace.roots.roots[0] / "src/app/auth.py"
+    path.write_text(
+        "def verify_password(password, digest):\n    return check_with_argon2(password, digest)\n"
+    )
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
+    r = search(workspace, "verify_password")
+    assert "argon2" in r.hits[0].text
+
+
+def test_new_file_is_found_by_the_next_search(workspace, repo):
+    search(workspace, "cart")
+    (repo / "src/app/refunds.py").write_text("def issue_refund(order):\n    return order\n")
+    workspace.options.refresh_seconds = 0
+    assert search(workspace, "issue_refund").hits[0].path == "src/app/refunds.py"
+
+
+def test_json_form_has_the_documented_contract(workspace):
+    r = search(workspace, "verify_password", limit=3)
+    data = json.loads(render.search_json(r))
+    hit = data["hits"][0]
+    assert set(hit) >= {"path", "start_line", "end_line", "symbol", "kind", "score", "why", "text"}
+    assert hit["path"] == "src/app/auth.py" and hit["why"][0]["strategy"] in {"symbol", "bm25"}
+    assert data["tokens"] > 0 and data["baseline_tokens"] > 0
+
+
+def test_fields_project_the_hits(workspace):
+    r = search(workspace, "verify_password", limit=2)
+    data = json.loads(render.search_json(r, render.check_fields(["start_line", "symbol"])))
+    assert set(data["hits"][0]) == {"path", "start_line", "symbol"}
+
+
+def test_unknown_field_is_refused(workspace):
+    with pytest.raises(render.BadFields, match="unknown field 'colour'"):
+        render.check_fields(["colour"])
+
+
+def test_output_is_deterministic(workspace):
+    a = render.search_text(search(workspace, "token store issue"))
+    b = render.search_text(search(workspace, "token store issue"))
+    assert a == b
+
+
+def test_query_plan_reads_identifiers_paths_and_frames():
+    p = plan('KeyError in parse_config (src/conf/loader.py) File "a/b.py", line 3, in load')
+    assert "parse_config" in p.identifiers and "load" in p.identifiers
+    assert "src/conf/loader.py" in p.paths and "a/b.py" in p.paths
+    assert p.frames[0].line == 3

@@ -1,0 +1,220 @@
+"""The MCP server as clients see it: in-memory, over stdio, and over streamable HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from tokenlean.indexers import tokens
+from tokenlean.server.app import build_server
+from tokenlean.server.config import load_config
+from tokenlean.tools.workspace import Workspace
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def server(repo, index_dir):
+    cfg = load_config([repo], index_dir=index_dir)
+    ws = Workspace(cfg.roots, cfg.workspace_options())
+    yield build_server(ws, cfg)
+    ws.close()
+
+
+def text_of(result) -> str:
+    assert len(result.content) == 1
+    return result.content[0].text
+
+
+async def test_tool_list_is_small_lean_and_marked_to_always_load(server):
+    async with Client(server) as client:
+        tools = (await client.list_tools()).tools
+    assert [t.name for t in tools] == ["search", "read"]
+    raw = json.dumps([t.model_dump(by_alias=True, exclude_none=True) for t in tools])
+    assert '"title"' not in raw and "anyOf" not in raw
+    assert all(t.meta == {"anthropic/alwaysLoad": True} for t in tools)
+    assert all(t.annotations.read_only_hint for t in tools)
+    assert tokens.count(raw) < 800
+
+
+async def test_search_returns_text_only_with_a_footer(server):
+    async with Client(server) as client:
+        result = await client.call_tool("search", {"query": "verify_password"})
+    assert not result.is_error
+    assert result.structured_content is None
+    text = text_of(result)
+    assert "[1] src/app/auth.py:" in text and "function verify_password" in text
+    assert text.splitlines()[-1].startswith("— ") and "whole files" in text.splitlines()[-1]
+
+
+async def test_read_returns_the_symbol(server):
+    async with Client(server) as client:
+        result = await client.call_tool("read", {"path": "src/app/auth.py", "symbol": "TokenStore.revoke"})
+    assert not result.is_error
+    assert "def revoke(self, token: str) -> None:" in text_of(result)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "message"),
+    [
+        ("search", {"query": ""}, "empty query"),
+        ("search", {"query": "x", "cursor": "bogus"}, "cursor"),
+        ("search", {"query": "x", "fields": ["nope"]}, "unknown field"),
+        ("read", {"path": "../../etc/passwd"}, "outside the configured roots"),
+        ("read", {"path": ".env"}, "secrets file"),
+        ("read", {"path": "src/app/auth.py", "symbol": "missing"}, "no symbol 'missing'"),
+        ("read", {}, "give a path"),
+        ("search", {"query": "x", "limit": 0}, "limit"),
+    ],
+)
+async def test_bad_arguments_come_back_as_error_results(server, tool, args, message):
+    async with Client(server) as client:
+        result = await client.call_tool(tool, args)
+    assert result.is_error
+    assert message in text_of(result)
+
+
+async def test_server_keeps_serving_after_an_error(server):
+    async with Client(server) as client:
+        assert (await client.call_tool("read", {"path": "/etc/shadow"})).is_error
+        assert not (await client.call_tool("search", {"query": "ShoppingCart"})).is_error
+
+
+async def test_codex_clients_get_responses_under_its_output_cap(server):
+    from mcp.types import Implementation
+
+    async with Client(
+        server, mode="legacy", client_info=Implementation(name="codex-mcp-client", version="1")
+    ) as c:
+        result = await c.call_tool(
+            "search", {"query": "token request cart", "budget_tokens": 20000, "limit": 50}
+        )
+    assert tokens.count(text_of(result)) <= 2_300
+
+
+def _env(index_dir):
+    env = dict(os.environ)
+    env["TOKENLEAN_INDEX_DIR"] = str(index_dir)
+    return env
+
+
+async def test_stdio_subprocess_round_trip(repo, index_dir):
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "tokenlean", "serve", "--root", str(repo)],
+        env=_env(index_dir),
+    )
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            result = await client.call_tool("search", {"query": "ListenAndServe"})
+    assert names == ["search", "read"]
+    assert "cmd/server/main.go" in text_of(result)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(repo, index_dir):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tokenlean",
+            "serve",
+            "--root",
+            str(repo),
+            "--transport",
+            "http",
+            "--port",
+            str(port),
+            "--token",
+            "s3cret",
+        ],
+        env=_env(index_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/mcp"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+async def test_http_round_trip_with_bearer_token(http_server):
+    http = httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret"}, timeout=30)
+    async with http, Client(streamable_http_client(http_server, http_client=http)) as client:
+        result = await client.call_tool("search", {"query": "ShoppingCart addItem"})
+    assert "web/cart.ts" in text_of(result)
+
+
+async def test_http_without_the_token_is_refused(http_server):
+    async with httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(http_server, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert response.status_code == 401
+
+
+async def test_http_with_a_foreign_origin_is_refused(http_server):
+    headers = {
+        "Authorization": "Bearer s3cret",
+        "Origin": "http://evil.example",
+        "Accept": "application/json",
+    }
+    async with httpx2.AsyncClient(timeout=10, headers=headers) as http:
+        response = await http.post(http_server, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert response.status_code == 403
+
+
+def test_serving_on_a_public_address_without_a_token_is_refused(repo):
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tokenlean",
+            "serve",
+            "--root",
+            str(repo),
+            "--transport",
+            "http",
+            "--host",
+            "0.0.0.0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1 and "without a bearer token" in r.stderr
+
+
+def test_starting_the_server_imports_no_embedding_stack():
+    code = (
+        "import sys, tokenlean.server.app, tokenlean.server.cli; "
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,42 @@
+from tokenlean.indexers.terms import index_text, query_terms, split_identifier
+
+
+def test_camel_case_is_split_into_words():
+    assert split_identifier("getUserName") == ("get", "user", "name")
+
+
+def test_acronyms_stay_together():
+    assert split_identifier("HTTPServerError") == ("http", "server", "error")
+
+
+def test_snake_case_and_digits_are_split():
+    assert split_identifier("parse_args_v2") == ("parse", "args", "v", "2")
+
+
+def test_index_text_keeps_the_whole_identifier_and_its_parts():
+    assert index_text("def getUserName(self):") == "def getusername get user name self"
+
+
+def test_single_word_identifiers_are_not_duplicated():
+    assert index_text("return value") == "return value"
+
+
+def test_non_ascii_identifiers_stay_whole():
+    assert index_text("größeBerechnen") == "größeberechnen"
+
+
+def test_query_terms_drop_stopwords_and_keep_order():
+    assert query_terms("Why does the HTTPServer fail when parse_args is None?") == [
+        "httpserver",
+        "http",
+        "server",
+        "fail",
+        "parse_args",
+        "parse",
+        "args",
+    ]
+
+
+def test_query_of_only_stopwords_keeps_them_when_asked():
+    assert query_terms("the and of") == []
+    assert query_terms("the and of", keep_stopwords=True) == ["the", "and", "of"]
