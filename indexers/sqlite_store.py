@@ -99,6 +99,7 @@ class SQLiteStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
+        self._local.dirty = True
         try:
             yield db
         except BaseException:
@@ -356,7 +357,15 @@ class SQLiteStore:
         return out
 
     def chunk_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        # Cached per connection until any connection commits a change (PRAGMA data_version moves;
+        # our own writes are covered by counting again after them).
+        db = self.db
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        cached = getattr(self._local, "chunk_count", None)
+        if cached is None or cached[0] != version or getattr(self._local, "dirty", False):
+            self._local.chunk_count = (version, db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+            self._local.dirty = False
+        return self._local.chunk_count[1]
 
     def _symbols(self, where: str, params: Iterable[object], limit: int) -> list[SymbolRow]:
         rows = self.db.execute(

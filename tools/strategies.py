@@ -11,6 +11,7 @@ from .query import QueryPlan
 
 MAX_LEXICAL_TERMS = 32  # long issue texts: keep the rarest terms, the ones that discriminate
 MAX_SYMBOL_NAMES = 12
+COMMON_TERM_SHARE = 0.25
 FUZZY_MIN_RATIO = 0.8
 _SEPARATORS = re.compile(r"\.|::|#|->")
 
@@ -19,6 +20,11 @@ def lexical(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     """BM25 over code-aware terms (FTS5 in SQLite)."""
     frequencies = store.document_frequencies(plan.terms)
     terms = [t for t in plan.terms if frequencies.get(t, 0) > 0]
+    # A term in a quarter of all chunks (`py` in every path) adds almost nothing to BM25 but makes
+    # the OR query score the whole index.
+    common = store.chunk_count() * COMMON_TERM_SHARE
+    focused = [t for t in terms if frequencies[t] <= common]
+    terms = focused or terms
     if len(terms) > MAX_LEXICAL_TERMS:
         terms = sorted(terms, key=lambda t: (frequencies[t], t))[:MAX_LEXICAL_TERMS]
     return [cid for cid, _ in store.lexical(terms, limit)]
