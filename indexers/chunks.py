@@ -23,7 +23,6 @@ _CLASS_LIKE = frozenset({"class", "interface", "struct", "enum", "trait", "impl"
 
 MAX_CHUNK_LINES = 150  # a definition longer than this is split at statement boundaries
 SPLIT_LINES = 80  # target size of the parts of a split definition
-SMALL_CONTAINER_LINES = 40  # a class this small stays whole instead of splitting into methods
 WINDOW_LINES = 50  # target size of line windows (module-level code, plain text)
 MAX_SIGNATURE_CHARS = 200
 
@@ -144,10 +143,9 @@ def chunk_file(text: str, language: str) -> FileChunks:
     defs = _definitions(tree, query, src, lines)
     chunks: list[Chunk] = []
     covered: list[tuple[int, int]] = []
-    for d in defs:
-        if d.parent is None and d.kind in CALLABLE | CONTAINER:
-            _emit(d, lines, chunks)
-            covered.append((d.start_row, d.end_row))
+    for d in _members([d for d in defs if d.parent is None]):
+        _emit(d, lines, chunks)
+        covered.append((d.start_row, d.end_row))
     for a, b in _gaps(covered, 0, len(lines) - 1):
         chunks.extend(_windows(lines, a, b, "module"))
     chunks.sort(key=lambda c: (c.start_line, c.end_line))
@@ -175,7 +173,7 @@ def _definitions(tree: Any, query: Any, src: bytes, lines: list[str]) -> list[_D
             if sep in name:
                 head, name = name.rsplit(sep, 1)
                 explicit_parent = explicit_parent or head.replace("::", ".")
-        span = _span_node(node)
+        span, sig_node = _span_node(node)
         start_row = _leading_start(span, lines)
         best[key] = (
             pattern,
@@ -186,7 +184,7 @@ def _definitions(tree: Any, query: Any, src: bytes, lines: list[str]) -> list[_D
                 end_row=_end_row(span),
                 start_byte=span.start_byte,
                 end_byte=span.end_byte,
-                signature=_signature(span if span.type in _SINGLE_WRAPPERS else node, src),
+                signature=_signature(sig_node, src),
                 explicit_parent=explicit_parent,
                 split_rows=_statement_rows(node, start_row, _end_row(span)),
             ),
@@ -211,14 +209,18 @@ def _text(src: bytes, node: Any) -> str:
     return src[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
 
-def _span_node(node: Any) -> Any:
+def _span_node(node: Any) -> tuple[Any, Any]:
+    """The node a definition spans (with its wrappers) and the node its signature is read from."""
+    sig_node = node
     while node.parent is not None:
         parent = node.parent
-        if parent.type in _WRAPPERS or (parent.type in _SINGLE_WRAPPERS and parent.named_child_count == 1):
+        if parent.type in _WRAPPERS:
             node = parent
+        elif parent.type in _SINGLE_WRAPPERS and parent.named_child_count == 1:
+            node = sig_node = parent  # `const f = ...` reads better than `f = ...`, also when exported
         else:
             break
-    return node
+    return node, sig_node
 
 
 def _end_row(node: Any) -> int:
@@ -241,25 +243,42 @@ def _leading_start(node: Any, lines: list[str]) -> int:
     return start
 
 
-def _signature(node: Any, src: bytes) -> str:
+def _body(node: Any) -> Any:
+    """A definition's body: its `body` field, a child named like one (`class_body`, `function_body`),
+    or the body of its value (`const f = () => {...}`)."""
     body = node.child_by_field_name("body")
+    if body is not None:
+        return body
+    for child in node.named_children:
+        if "body" in child.type:
+            return child
+    for child in node.named_children:
+        body = child.child_by_field_name("body")
+        if body is not None:
+            return body
+    return None
+
+
+def _signature(node: Any, src: bytes) -> str:
+    body = _body(node)
     if body is not None and body.start_byte > node.start_byte:
         raw = src[node.start_byte : body.start_byte].decode("utf-8", errors="replace")
     else:
         raw = src[node.start_byte : node.end_byte].decode("utf-8", errors="replace").split("\n", 1)[0]
-    sig = " ".join(raw.split()).rstrip("{ ").strip()
+    # Without the `{` or `=` that opens the body (`def f: Int = {`, Ruby's `def f = expr`).
+    sig = " ".join(raw.split()).rstrip("{ ").removesuffix(" =").strip()
     return sig if len(sig) <= MAX_SIGNATURE_CHARS else sig[: MAX_SIGNATURE_CHARS - 1] + "…"
 
 
 def _emit(d: _Def, lines: list[str], out: list[Chunk]) -> None:
-    size = d.end_row - d.start_row + 1
-    kids = [c for c in d.children if c.kind in CALLABLE | CONTAINER]
-    if d.kind in CALLABLE or not kids or size <= SMALL_CONTAINER_LINES:
+    kids = _members(d.children)
+    if d.kind in CALLABLE or not kids:
         # Nested definitions stay inside a function's chunk; their symbols still point here.
         for a, b in _split(d.start_row, d.end_row, d.split_rows, SPLIT_LINES, MAX_CHUNK_LINES):
             out.append(_chunk(lines, a, b, d.kind, d.name, d.parent_name, d.signature))
         return
-    # A large container: its own lines (signature, docstring, fields) apart, each member on its own.
+    # A container: its own lines (signature, docstring, fields) apart, each member on its own, so a
+    # hit names the method it found; search merges adjacent chunks back into one place.
     for a, b in _gaps([(k.start_row, k.end_row) for k in kids], d.start_row, d.end_row):
         if a == d.start_row or not _trivial(lines, a, b):
             for x, y in _split(a, b, _blank_rows(lines, a, b), SPLIT_LINES, MAX_CHUNK_LINES):
@@ -268,11 +287,30 @@ def _emit(d: _Def, lines: list[str], out: list[Chunk]) -> None:
         _emit(k, lines, out)
 
 
+def _members(defs: list[_Def]) -> list[_Def]:
+    """The callables and containers among sibling `defs`, looking through symbol-only ones.
+
+    A symbol-only definition (constant, type, declaration) has no chunk of its own, so the callables
+    and containers inside it (a `typedef struct {...}`, a constant bound to an object literal or to
+    Ruby's `Struct.new do ... end`) are chunked in its place.
+    """
+    out: list[_Def] = []
+    for d in defs:
+        if d.kind in CALLABLE | CONTAINER:
+            out.append(d)
+        else:
+            out.extend(_members(d.children))
+    return out
+
+
 def _statement_rows(node: Any, start_row: int, end_row: int) -> list[int]:
     """Rows where a statement of a long definition's body starts: safe places to split it."""
     if end_row - start_row + 1 <= MAX_CHUNK_LINES:
         return []
-    body = node.child_by_field_name("body")
+    body = _body(node)
+    # Look through a body's only child when it just groups the statements (Go's `statement_list`).
+    while body is not None and body.named_child_count == 1:
+        body = body.named_children[0]
     if body is None:
         return []
     return [c.start_point.row for c in body.named_children]
