@@ -23,13 +23,28 @@ from pathlib import Path
 
 QUERIES = {
     "identifier": [
-        "urlparse", "ThreadPoolExecutor", "SequenceMatcher.get_matching_blocks", "JSONDecoder.raw_decode",
-        "getaddrinfo", "make_archive", "OrderedDict.move_to_end", "TextIOWrapper", "iscoroutinefunction",
-        "shlex.split", "ArgumentParser.add_argument", "heappush",
+        "urlparse",
+        "ThreadPoolExecutor",
+        "SequenceMatcher.get_matching_blocks",
+        "JSONDecoder.raw_decode",
+        "getaddrinfo",
+        "make_archive",
+        "OrderedDict.move_to_end",
+        "TextIOWrapper",
+        "iscoroutinefunction",
+        "shlex.split",
+        "ArgumentParser.add_argument",
+        "heappush",
     ],
     "path": [
-        "asyncio/tasks.py", "json/decoder.py", "email/parser.py", "http/client.py", "logging/handlers.py",
-        "concurrent/futures/process.py", "unittest/mock.py", "xml/etree/ElementTree.py",
+        "asyncio/tasks.py",
+        "json/decoder.py",
+        "email/parser.py",
+        "http/client.py",
+        "logging/handlers.py",
+        "concurrent/futures/process.py",
+        "unittest/mock.py",
+        "xml/etree/ElementTree.py",
     ],
     "natural": [
         "parse a date string into a datetime object",
@@ -64,7 +79,7 @@ def peak_rss_mb() -> float:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -89,7 +104,8 @@ def main() -> None:
     lines = sum(p.read_bytes().count(b"\n") for p in corpus.rglob("*.py"))
     index_dir = work / "index"
     options = IndexOptions(workers=args.workers)
-    figures: dict[str, object] = {"corpus": str(args.corpus or stdlib()), "py_files": files, "py_lines": lines}
+    figures: dict[str, object] = {"corpus": str(args.corpus or stdlib()), "py_files": files}
+    figures["py_lines"] = lines
 
     t = time.perf_counter()
     cold = Indexer(corpus, index_dir, options).run()
@@ -118,8 +134,11 @@ def main() -> None:
     for shape, queries in QUERIES.items():
         for q in queries:
             qp = plan(q)
-            for name, fn in (("bm25", strategies.lexical), ("symbol", strategies.symbols),
-                             ("path", strategies.paths)):
+            for name, fn in (
+                ("bm25", strategies.lexical),
+                ("symbol", strategies.symbols),
+                ("path", strategies.paths),
+            ):
                 fn(store, qp, 100)  # warm caches
                 for _ in range(args.repeat):
                     t = time.perf_counter()
@@ -151,7 +170,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=1))
         return
-    print(f"corpus: {figures['corpus']} ({files:,} .py files, {lines:,} lines; {figures['files']:,} files indexed)")
+    print(
+        f"corpus: {figures['corpus']} ({files:,} .py files, {lines:,} lines; "
+        f"{figures['files']:,} files indexed)"
+    )
     print(f"{'measure':<34}{'value':>14}")
     rows = [
         ("cold index (s)", f"{figures['cold_s']:.1f}"),
@@ -162,7 +184,10 @@ def main() -> None:
         ("index size (MB)", f"{figures['index_mb']:.1f}"),
         ("peak RSS while indexing (MB)", f"{figures['index_peak_rss_mb']:.0f}"),
         ("peak RSS overall (MB)", f"{figures['peak_rss_mb']:.0f}"),
-        ("response tokens median / max", f"{figures['response_tokens_median']:.0f} / {figures['response_tokens_max']}"),
+        (
+            "response tokens median / max",
+            f"{figures['response_tokens_median']:.0f} / {figures['response_tokens_max']}",
+        ),
         ("whole files behind hits (median)", f"{figures['whole_files_tokens_median']:,.0f}"),
     ]
     for k, v in figures["latency_ms"].items():
