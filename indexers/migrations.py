@@ -1,20 +1,38 @@
-"""Numbered schema migrations of the SQLite index. Never edit a released one: add the next."""
+"""Numbered schema migrations of tokenlean's SQLite files. Never edit a released one: add the next."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[tuple[int, str, Migration]] = []
 
 
-def migration(version: int, name: str) -> Callable[[Migration], Migration]:
-    def register(fn: Migration) -> Migration:
-        MIGRATIONS.append((version, name, fn))
-        return fn
+class Migrations:
+    """The ordered migrations of one kind of database; each runs in its own transaction."""
 
-    return register
+    def __init__(self) -> None:
+        self._steps: list[tuple[int, str, Migration]] = []
+
+    def __call__(self, version: int, name: str) -> Callable[[Migration], Migration]:
+        def register(fn: Migration) -> Migration:
+            if self._steps and version != self._steps[-1][0] + 1:
+                raise ValueError(f"migration {version} registered out of order")
+            self._steps.append((version, name, fn))
+            return fn
+
+        return register
+
+    @property
+    def latest(self) -> int:
+        return self._steps[-1][0] if self._steps else 0
+
+    def after(self, version: int) -> Iterator[tuple[int, str, Migration]]:
+        return (step for step in self._steps if step[0] > version)
+
+
+INDEX = Migrations()
+LEDGER = Migrations()
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -24,7 +42,7 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
             db.execute(statement)
 
 
-@migration(1, "files, chunks, symbols and their lexical indexes")
+@INDEX(1, "files, chunks, symbols and their lexical indexes")
 def _m001(db: sqlite3.Connection) -> None:
     _script(
         db,

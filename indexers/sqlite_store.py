@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 from .chunks import Chunk, Symbol
 from .errors import IndexProblem
-from .migrations import MIGRATIONS
+from .migrations import INDEX
+from .sqlite_base import SQLiteDatabase
 from .store import (
     ChunkRow,
     FileRow,
@@ -24,7 +24,6 @@ from .store import (
 )
 from .terms import TERMS_VERSION, index_text
 
-SCHEMA_VERSION = max(v for v, _, _ in MIGRATIONS)
 # bm25 column weights of chunks_fts (name, path, body): a hit in a symbol's name says more than
 # one in its body.
 LEXICAL_WEIGHTS = (4.0, 1.5, 1.0)
@@ -51,91 +50,24 @@ def _chunk_terms(path_terms: str, chunk: Chunk | ChunkRow) -> tuple[str, str, st
     return name, path_terms, index_text(chunk.text)
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteDatabase):
     """Index of one root in one SQLite file. Thread-safe: one connection per thread."""
 
+    migrations = INDEX
+    what = "index"
+
     def __init__(self, db_path: Path, root: Path, *, create: bool = True) -> None:
-        self.db_path = db_path
-        self.root = root
-        self.location = str(db_path)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         if not db_path.exists() and not create:
             raise IndexProblem(f"no index at {db_path}")
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
-
-    # -- connections and schema
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA temp_store=MEMORY")
-        db.execute("PRAGMA mmap_size=268435456")
-        return db
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._connect()
-            self._local.db = db
-            with self._lock:
-                self._connections.append(db)
-        return db
-
-    def close(self) -> None:
-        with self._lock:
-            for db in self._connections:
-                with suppress(sqlite3.Error):
-                    db.close()
-            self._connections.clear()
-        self._local = threading.local()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        self._local.dirty = True
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        db = self.db
-        version = self._schema_version(db)
-        if version > SCHEMA_VERSION:
-            raise IndexProblem(
-                f"the index at {self.db_path} has schema version {version}, newer than this tokenlean "
-                f"understands ({SCHEMA_VERSION}): upgrade tokenlean, or delete the file and re-index"
-            )
-        for number, name, fn in MIGRATIONS:
-            if number <= version:
-                continue
-            with self._write() as w:
-                fn(w)
-                w.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?), ('migration', ?)",
-                    (str(number), name),
-                )
+        self.root = root
+        super().__init__(db_path)
         if self.get_meta("terms_version") not in (None, TERMS_VERSION):
             self._rebuild_lexical()
         if self.get_meta("terms_version") is None:
             self.set_meta({"terms_version": TERMS_VERSION})
 
-    @staticmethod
-    def _schema_version(db: sqlite3.Connection) -> int:
-        has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-        if not has_meta:
-            return 0
-        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        return int(row[0]) if row else 0
+    def version_error(self, message: str) -> Exception:
+        return IndexProblem(message)
 
     def _rebuild_lexical(self) -> None:
         """Re-derive the lexical index from stored chunks (after the term expansion changed)."""
@@ -155,14 +87,6 @@ class SQLiteStore:
             )
 
     # -- metadata
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, values: dict[str, str]) -> None:
-        with self._write() as db:
-            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items())
 
     def stats(self) -> IndexStats:
         db = self.db

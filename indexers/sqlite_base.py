@@ -1,0 +1,102 @@
+"""What every tokenlean SQLite database shares: WAL connections per thread, write transactions,
+and numbered migrations recorded in a `meta` table."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from .errors import TokenleanError
+from .migrations import Migrations
+
+
+class SQLiteDatabase:
+    """A SQLite file opened in WAL mode, one connection per thread, migrated on open."""
+
+    migrations: Migrations  # set by subclasses
+    what = "database"  # how messages name this file
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.location = str(db_path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.execute("PRAGMA mmap_size=268435456")
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                with suppress(sqlite3.Error):
+                    db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        self._local.dirty = True
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        latest = self.migrations.latest
+        if version > latest:
+            raise self.version_error(
+                f"the {self.what} at {self.db_path} has schema version {version}, newer than this tokenlean "
+                f"understands ({latest}): upgrade tokenlean, or move the file aside"
+            )
+        for number, name, fn in self.migrations.after(version):
+            with self._write() as w:
+                fn(w)
+                w.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?), ('migration', ?)",
+                    (str(number), name),
+                )
+
+    def version_error(self, message: str) -> Exception:
+        return TokenleanError(message)
+
+    def schema_version(self) -> int:
+        db = self.db
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            return 0
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", values.items())
