@@ -47,14 +47,22 @@ def one_run(root: Path, env: dict) -> tuple[float, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tokenlean", "serve", "--root", str(root)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         rpc(proc, INIT)
         initialized = time.perf_counter() - started
         proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
-        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                "params": {"name": "search", "arguments": {"query": "parse command line arguments"}}}
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "search", "arguments": {"query": "parse command line arguments"}},
+        }
         reply = rpc(proc, call)
         assert not reply["result"].get("isError"), reply
         searched = time.perf_counter() - started
@@ -71,8 +79,12 @@ def main() -> None:
     args = ap.parse_args()
     env = dict(os.environ)
     env["TOKENLEAN_INDEX_DIR"] = tempfile.mkdtemp(prefix="tokenlean-startup-")
-    subprocess.run([sys.executable, "-m", "tokenlean", "index", str(args.root), "-q"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "tokenlean", "index", str(args.root), "-q"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     runs = [one_run(args.root, env) for _ in range(args.runs)]
     init = [r[0] for r in runs]
     first = [r[1] for r in runs]

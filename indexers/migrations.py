@@ -97,3 +97,72 @@ def _m001(db: sqlite3.Connection) -> None:
         );
         """,
     )
+
+
+@LEDGER(1, "tool calls, task budgets, imported usage and transcript tool calls")
+def _ledger001(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            task TEXT NOT NULL,
+            session TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            client TEXT NOT NULL,
+            source TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            args_digest TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            baseline INTEGER NOT NULL,
+            seen_tokens INTEGER NOT NULL,
+            latency_ms REAL NOT NULL,
+            error TEXT NOT NULL,
+            root TEXT NOT NULL
+        );
+        CREATE INDEX calls_by_task ON calls(task, ts);
+        CREATE INDEX calls_by_ts ON calls(ts);
+        CREATE TABLE budgets (
+            task TEXT PRIMARY KEY,
+            soft INTEGER,
+            hard INTEGER,
+            updated REAL NOT NULL
+        );
+        CREATE TABLE usage (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            client TEXT NOT NULL,
+            session TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            model TEXT NOT NULL,
+            ts REAL NOT NULL,
+            project TEXT NOT NULL,
+            input INTEGER NOT NULL,
+            output INTEGER NOT NULL,
+            cache_write_5m INTEGER NOT NULL,
+            cache_write_1h INTEGER NOT NULL,
+            cache_read INTEGER NOT NULL,
+            reasoning INTEGER NOT NULL,
+            sidechain INTEGER NOT NULL,
+            file TEXT NOT NULL
+        );
+        CREATE INDEX usage_by_session ON usage(session);
+        CREATE INDEX usage_by_ts ON usage(ts);
+        CREATE TABLE tool_uses (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            client TEXT NOT NULL,
+            session TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            ts REAL NOT NULL,
+            server TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            result_chars INTEGER NOT NULL,
+            result_tokens INTEGER NOT NULL,
+            is_error INTEGER NOT NULL
+        );
+        CREATE INDEX tool_uses_by_session ON tool_uses(session);
+        """,
+    )

@@ -330,8 +330,27 @@ def status(roots, index_dir, exclude, as_json) -> None:
     "--refresh-seconds", type=float, default=None, help="Re-check files for changes this often (10)."
 )
 @click.option("--no-index-on-start", is_flag=True, help="Do not start indexing the roots in the background.")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Ledger file (default: $TOKENLEAN_LEDGER or the user data dir).",
+)
+@click.option("--no-ledger", is_flag=True, help="Record nothing and apply no task budgets.")
 def serve(
-    roots, index_dir, exclude, transport, host, port, token, allow_origin, refresh_seconds, no_index_on_start
+    roots,
+    index_dir,
+    exclude,
+    transport,
+    host,
+    port,
+    token,
+    allow_origin,
+    refresh_seconds,
+    no_index_on_start,
+    ledger_path,
+    no_ledger,
 ) -> None:
     """Run the MCP server (stdio by default; --transport http for streamable HTTP)."""
     with _user_errors():
@@ -342,6 +361,8 @@ def serve(
             excludes=exclude,
             refresh_seconds=refresh_seconds,
         )
+        if ledger_path:
+            cfg.ledger_path = ledger_path
         from .app import run
 
         run(
@@ -352,7 +373,125 @@ def serve(
             token=token or os.environ.get("TOKENLEAN_TOKEN"),
             allow_origins=list(allow_origin),
             index_on_start=not no_index_on_start,
+            use_ledger=not no_ledger,
         )
+
+
+def _ledger_cfg(ledger_path: Path | None) -> Config:
+    cfg = load_config(roots=[])
+    if ledger_path:
+        cfg.ledger_path = ledger_path
+    return cfg
+
+
+_ledger_option = click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Ledger file (default: $TOKENLEAN_LEDGER or the user data dir).",
+)
+
+
+@main.group(invoke_without_command=True)
+@_ledger_option
+@click.option(
+    "--by",
+    type=click.Choice(["task", "tool", "agent", "client", "session", "root", "source", "day"]),
+    default="task",
+    show_default=True,
+    help="How to group the calls.",
+)
+@click.option("--since", default=None, help="Window start: 24h, 7d, 2w or an ISO date.")
+@click.option("--until", default=None, help="Window end (exclusive), same forms.")
+@click.option("--task", default=None, help="Only this task.")
+@click.option("--json", "as_json", is_flag=True, help="Rows as JSON, for programs.")
+@click.pass_context
+def ledger(ctx, ledger_path, by, since, until, task, as_json) -> None:
+    """What tokenlean's tool calls cost, per task/tool/agent, against reading whole files.
+
+    With no subcommand: the report. See also `ledger budget` and `ledger import`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    with _user_errors():
+        from tokenlean.tools.ledger import report_rows
+
+        book = _ledger_cfg(ledger_path).open_ledger()
+        rows = book.report(by, since, until, task)
+        book.store.close()
+    if as_json:
+        click.echo(json.dumps(report_rows(rows), indent=1))
+        return
+    _print_report(report_rows(rows), by)
+
+
+def _print_report(rows: list[dict], by: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not rows:
+        console.print("No tool calls recorded in that window.")
+        return
+    table = Table(title=f"tokenlean ledger by {by}", title_justify="left")
+    for name, justify in (
+        (by, "left"),
+        ("calls", "right"),
+        ("tokens", "right"),
+        ("whole files", "right"),
+        ("saved", "right"),
+        ("saved %", "right"),
+        ("errors", "right"),
+        ("ms/call", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    totals = {"calls": 0, "tokens": 0, "baseline": 0, "errors": 0}
+    for r in rows:
+        table.add_row(
+            r["key"],
+            f"{r['calls']:,}",
+            f"{r['tokens']:,}",
+            f"{r['baseline']:,}",
+            f"{r['saved']:,}",
+            f"{r['saved_pct']:.0f}%",
+            str(r["errors"]),
+            f"{r['latency_ms']:.0f}",
+        )
+        for k in totals:
+            totals[k] += r[k]
+    if len(rows) > 1:
+        base = totals["baseline"]
+        pct = 100 * (base - totals["tokens"]) / base if base else 0
+        table.add_section()
+        table.add_row(
+            "total",
+            f"{totals['calls']:,}",
+            f"{totals['tokens']:,}",
+            f"{base:,}",
+            f"{base - totals['tokens']:,}",
+            f"{pct:.0f}%",
+            str(totals["errors"]),
+            "",
+        )
+    console.print(table)
+
+
+@ledger.command("budget")
+@click.argument("task")
+@click.option(
+    "--soft", type=click.IntRange(1), default=None, help="Warn in the footer past this many tokens."
+)
+@click.option("--hard", type=click.IntRange(1), default=None, help="Refuse calls past this many tokens.")
+@_ledger_option
+def ledger_budget(task, soft, hard, ledger_path) -> None:
+    """Set the token budget of TASK (a task id, or an MCP session id from the report)."""
+    with _user_errors():
+        if soft is None and hard is None:
+            raise Failure("give --soft and/or --hard")
+        book = _ledger_cfg(ledger_path).open_ledger()
+        click.echo(book.set_budget(task, soft, hard))
+        book.store.close()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Config files (TOML, all keys optional): the user's `~/.config/tokenlean/config.toml` (or
 $TOKENLEAN_CONFIG), then a project's `.tokenlean.toml` in the first root. Keys: exclude, include,
-max_file_kb, workers, index_dir, search_limit, search_budget, read_budget, refresh_seconds.
+max_file_kb, workers, index_dir, search_limit, search_budget, read_budget, refresh_seconds,
+ledger, task_budget_soft, task_budget_hard.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ _KEYS = {
     "search_budget": int,
     "read_budget": int,
     "refresh_seconds": (int, float),
+    "ledger": str,
+    "task_budget_soft": int,
+    "task_budget_hard": int,
 }
 
 
@@ -50,6 +54,9 @@ class Config:
     search_budget: int = 1500
     read_budget: int = 3000
     refresh_seconds: float = 10.0
+    ledger_path: Path | None = None  # default: $TOKENLEAN_LEDGER or the user data dir
+    task_budget_soft: int | None = None
+    task_budget_hard: int | None = None
     sources: list[str] = field(default_factory=list)  # config files that were read
 
     def index_options(self) -> IndexOptions:
@@ -59,6 +66,12 @@ class Config:
         if self.workers:
             options.workers = self.workers
         return options
+
+    def open_ledger(self):
+        from tokenlean.indexers.ledger_store import LedgerStore
+        from tokenlean.tools.ledger import Ledger
+
+        return Ledger(LedgerStore(self.ledger_path), self.task_budget_soft, self.task_budget_hard)
 
     def workspace_options(self):
         from tokenlean.tools.workspace import WorkspaceOptions
@@ -126,11 +139,16 @@ def load_config(
             "search_budget",
             "read_budget",
             "refresh_seconds",
+            "task_budget_soft",
+            "task_budget_hard",
         ):
             if key in data:
                 setattr(cfg, key, data[key])
-        if "index_dir" in data and path == layers[0][0]:  # a repository may not move its index elsewhere
-            cfg.index_dir = Path(data["index_dir"]).expanduser()
+        if path == layers[0][0]:  # a repository may not move its index or ledger elsewhere
+            if "index_dir" in data:
+                cfg.index_dir = Path(data["index_dir"]).expanduser()
+            if "ledger" in data:
+                cfg.ledger_path = Path(data["ledger"]).expanduser()
     cfg.excludes += tuple(excludes)
     cfg.includes += tuple(includes)
     if index_dir is not None:

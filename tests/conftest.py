@@ -117,6 +117,7 @@ def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TOKENLEAN_INDEX_DIR", str(path))
     monkeypatch.setenv("TOKENLEAN_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("TOKENLEAN_LEDGER", str(tmp_path / "ledger.db"))
     return path
 
 
