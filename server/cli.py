@@ -477,6 +477,181 @@ def _print_report(rows: list[dict], by: str) -> None:
     console.print(table)
 
 
+@ledger.command("import")
+@click.option(
+    "--claude-dir",
+    "claude_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Claude Code projects dir (default: $CLAUDE_CONFIG_DIR/projects or ~/.claude/projects).",
+)
+@click.option(
+    "--codex-dir",
+    "codex_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Codex sessions dir (default: $CODEX_HOME/sessions or ~/.codex/sessions).",
+)
+@click.option("--since", default=None, help="Only usage from this time on: 7d, 2026-11-01, ...")
+@_ledger_option
+def ledger_import(claude_dirs, codex_dirs, since, ledger_path) -> None:
+    """Import real token usage from Claude Code transcripts and Codex rollouts (re-runs are safe)."""
+    with _user_errors():
+        from tokenlean.tools.usage import import_transcripts
+
+        book = _ledger_cfg(ledger_path).open_ledger()
+        results = import_transcripts(
+            book.store, list(claude_dirs) or None, list(codex_dirs) or None, since=since
+        )
+        book.store.close()
+    for client, got in results.items():
+        sessions = len({u.session for u in got.usage})
+        click.echo(
+            f"{client}: {got.files} files, {sessions} sessions, {len(got.usage)} model requests, "
+            f"{len(got.tool_uses)} tool calls"
+            + (f" ({got.bad_lines} unreadable lines skipped)" if got.bad_lines else "")
+        )
+    click.echo("See `tokenlean ledger usage` (per session) and `tokenlean ledger usage --by model` (cost).")
+
+
+@ledger.command("usage")
+@click.option("--by", type=click.Choice(["session", "model"]), default="session", show_default=True)
+@click.option("--since", default=None, help="Window start: 24h, 7d, 2w or an ISO date.")
+@click.option("--until", default=None, help="Window end (exclusive).")
+@click.option("--json", "as_json", is_flag=True)
+@_ledger_option
+def ledger_usage(by, since, until, as_json, ledger_path) -> None:
+    """Imported usage: tokens and cost per session or model, and tokenlean's share of the context."""
+    with _user_errors():
+        from tokenlean.tools import pricing
+        from tokenlean.tools.ledger import parse_time
+        from tokenlean.tools.usage import by_model, by_session
+
+        book = _ledger_cfg(ledger_path).open_ledger()
+        start, end = parse_time(since), parse_time(until)
+        usage = book.store.usage(start, end)
+        uses = book.store.tool_uses(start, end)
+        book.store.close()
+    if by == "model":
+        rows = by_model(usage)
+        data = [
+            {
+                "model": r.model,
+                "priced_as": r.priced_as,
+                "requests": r.requests,
+                "input": r.input,
+                "output": r.output,
+                "cache_write": r.cache_write,
+                "cache_read": r.cache_read,
+                "cost_input": round(r.cost.input, 4),
+                "cost_output": round(r.cost.output, 4),
+                "cost_cache_write": round(r.cost.cache_write, 4),
+                "cost_cache_read": round(r.cost.cache_read, 4),
+                "cost_total": round(r.cost.total, 4),
+            }
+            for r in rows
+        ]
+    else:
+        sessions = by_session(usage, uses)
+        data = [
+            {
+                "session": r.session,
+                "client": r.client,
+                "project": r.project,
+                "models": sorted(r.models),
+                "subagents": len(r.agents),
+                "requests": r.requests,
+                "tokens": r.tokens,
+                "peak_context": r.peak_context,
+                "cost_total": round(r.cost.total, 4),
+                "tool_result_tokens": r.tool_result_tokens,
+                "tokenlean_calls": r.tokenlean_calls,
+                "tokenlean_tokens": r.tokenlean_tokens,
+                "tokenlean_share_of_context": round(r.tokenlean_share_of_context, 4),
+            }
+            for r in sessions
+        ]
+    if as_json:
+        click.echo(json.dumps(data, indent=1))
+        return
+    _print_usage(data, by, pricing.table_source())
+
+
+def _print_usage(rows: list[dict], by: str, source: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not rows:
+        console.print("No imported usage in that window: run `tokenlean ledger import` first.")
+        return
+    if by == "model":
+        table = Table(title="usage by model (USD at list prices)", title_justify="left")
+        cols = (
+            "model",
+            "requests",
+            "input",
+            "output",
+            "cache write",
+            "cache read",
+            "$ input",
+            "$ output",
+            "$ cache write",
+            "$ cache read",
+            "$ total",
+        )
+        for c in cols:
+            table.add_column(c, justify="left" if c == "model" else "right", no_wrap=c == "model")
+        for r in rows:
+            name = r["model"] + ("" if r["priced_as"] else " (unpriced)")
+            table.add_row(
+                name,
+                f"{r['requests']:,}",
+                f"{r['input']:,}",
+                f"{r['output']:,}",
+                f"{r['cache_write']:,}",
+                f"{r['cache_read']:,}",
+                f"{r['cost_input']:.2f}",
+                f"{r['cost_output']:.2f}",
+                f"{r['cost_cache_write']:.2f}",
+                f"{r['cost_cache_read']:.2f}",
+                f"{r['cost_total']:.2f}",
+            )
+    else:
+        table = Table(title="usage by session", title_justify="left")
+        cols = (
+            "session",
+            "client",
+            "requests",
+            "tokens",
+            "peak context",
+            "$ total",
+            "tokenlean calls",
+            "tokenlean tokens",
+            "% of context",
+        )
+        for c in cols:
+            table.add_column(
+                c,
+                justify="left" if c in ("session", "client") else "right",
+                no_wrap=c in ("session", "client"),
+            )
+        for r in rows:
+            table.add_row(
+                r["session"][:36],
+                r["client"],
+                f"{r['requests']:,}",
+                f"{r['tokens']:,}",
+                f"{r['peak_context']:,}",
+                f"{r['cost_total']:.2f}",
+                str(r["tokenlean_calls"]),
+                f"{r['tokenlean_tokens']:,}",
+                f"{100 * r['tokenlean_share_of_context']:.1f}%",
+            )
+    console.print(table)
+    console.print(f"prices: {source}", style="dim")
+
+
 @ledger.command("budget")
 @click.argument("task")
 @click.option(
