@@ -377,6 +377,34 @@ def serve(
         )
 
 
+@main.command()
+@click.argument("client", type=click.Choice(["claude"]))
+@click.option("--inject", is_flag=True, help="On UserPromptSubmit, add a budgeted search for the prompt.")
+@click.option(
+    "--budget-tokens",
+    type=click.IntRange(200, 8000),
+    default=1000,
+    show_default=True,
+    help="Token ceiling of the injected context.",
+)
+@click.option("--no-ledger", is_flag=True, help="Record nothing.")
+def hook(client, inject, budget_tokens, no_ledger) -> None:
+    """Entry point for a client's hooks (harness mode): reads the hook event JSON on stdin.
+
+    Never fails the client's session: problems are reported on stderr and the exit status is 0.
+    """
+    from .hooks import main as run_hook
+
+    try:
+        cfg = load_config(roots=[])
+    except TokenleanError as exc:
+        click.echo(f"tokenlean hook: {exc}", err=True)
+        return
+    out = run_hook(sys.stdin.read(), cfg, inject, budget_tokens, use_ledger=not no_ledger)
+    if out:
+        click.echo(out)
+
+
 def _ledger_cfg(ledger_path: Path | None) -> Config:
     cfg = load_config(roots=[])
     if ledger_path:

@@ -115,6 +115,20 @@ def read_claude(roots: list[Path], since: float | None = None) -> Imported:
     return out
 
 
+def read_claude_session(transcript: Path) -> Imported:
+    """One session's transcript and its subagents' (what a SessionEnd hook points at)."""
+    out = Imported()
+    if transcript.is_file():
+        out.files += 1
+        _read_claude_file(transcript, out, None)
+    subagents = transcript.with_suffix("") / "subagents"
+    if subagents.is_dir():
+        for path in sorted(subagents.rglob("*.jsonl")):
+            out.files += 1
+            _read_claude_file(path, out, None)
+    return out
+
+
 def _claude_agent(path: Path) -> str:
     if "subagents" in path.parts and path.stem.startswith("agent-"):
         return path.stem.removeprefix("agent-")
