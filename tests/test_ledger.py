@@ -11,7 +11,14 @@ from tokenlean.indexers.ledger_store import CallRecord, LedgerStore
 from tokenlean.server.app import build_server
 from tokenlean.server.cli import main
 from tokenlean.server.config import load_config
-from tokenlean.tools.ledger import BadLedgerRequest, BudgetExceeded, Ledger, parse_time, report_text
+from tokenlean.tools.ledger import (
+    FOOTER_RESERVE,
+    BadLedgerRequest,
+    BudgetExceeded,
+    Ledger,
+    parse_time,
+    report_text,
+)
 from tokenlean.tools.workspace import Workspace
 
 
@@ -90,7 +97,7 @@ def test_allowance_shrinks_to_what_is_left(ledger):
     ledger.set_budget("t1", None, 2000)
     ledger.record(call(tokens=1000))
     a = ledger.allow("t1", 1500, minimum=200)
-    assert (a.budget_tokens, a.shrunk, a.brief) == (1000, True, False)
+    assert (a.budget_tokens, a.shrunk, a.brief) == (1000 - FOOTER_RESERVE, True, False)
     ledger.record(call(tokens=850))
     assert ledger.allow("t1", 1500, minimum=100).brief
 

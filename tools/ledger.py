@@ -17,6 +17,7 @@ from datetime import datetime
 from tokenlean.indexers.errors import TokenleanError
 from tokenlean.indexers.ledger_store import GROUPS, Aggregate, CallRecord, LedgerStore
 
+FOOTER_RESERVE = 40  # tokens kept back for the footer, so a shrunk call stays inside the hard budget
 BRIEF_SHARE = 0.1  # below this share of the hard budget left, search returns signatures, not bodies
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 
@@ -85,14 +86,15 @@ class Ledger:
         if hard is None:
             return Allowance(task, requested, spent, soft, hard, False, False)
         left = hard - spent
-        if left < minimum:
+        if left < minimum + FOOTER_RESERVE:
             raise BudgetExceeded(
                 f"task {task!r} has spent {spent:,} of its hard budget of {hard:,} tokens "
-                f"({max(left, 0):,} left; this call needs at least {minimum:,}). To continue: raise the "
-                f"budget with the ledger tool (action='budget', hard=N) or `tokenlean ledger budget "
-                f"{task} --hard N`, set task_budget_hard in the config, or work under a new task id."
+                f"({max(left, 0):,} left; this call needs at least {minimum + FOOTER_RESERVE:,}). "
+                "To continue: raise the budget with the ledger tool (action='budget', hard=N) or "
+                f"`tokenlean ledger budget {task} --hard N`, set task_budget_hard in the config, "
+                "or work under a new task id."
             )
-        budget = min(requested, left)
+        budget = min(requested, max(left - FOOTER_RESERVE, minimum))
         return Allowance(task, budget, spent, soft, hard, budget < requested, left < hard * BRIEF_SHARE)
 
     def record(self, call: CallRecord) -> None:
