@@ -231,14 +231,15 @@ class BearerAuth:
         if scope["type"] == "http":
             given = dict(scope.get("headers") or []).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 401,
-                        "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b"missing or wrong bearer token"})
+                # No WWW-Authenticate: with it, clients start an OAuth flow this server does not offer.
+                start = {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [(b"content-type", b"text/plain")],
+                }
+                await send(start)
+                body = b"missing or wrong bearer token: send 'Authorization: Bearer <token>'"
+                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
@@ -284,7 +285,7 @@ def run(
             f"refusing to serve on {host} without a bearer token: anyone on the network could read the "
             "repository. Pass --token (or $TOKENLEAN_TOKEN), or bind to 127.0.0.1"
         )
-    ws = Workspace(cfg.roots, cfg.workspace_options())
+    ws = Workspace(cfg.roots, cfg.workspace_options(), why_no_roots=cfg.why_no_roots)
     ledger = cfg.open_ledger() if use_ledger else None
     server = build_server(ws, cfg, ledger)
     background = Background(ws, cfg.refresh_seconds)

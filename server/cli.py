@@ -14,7 +14,7 @@ import click
 from tokenlean import __version__
 from tokenlean.indexers.errors import TokenleanError
 
-from .config import Config, load_config
+from .config import Config, load_config, not_a_project
 
 
 class Failure(click.ClickException):
@@ -355,14 +355,23 @@ def serve(
     """Run the MCP server (stdio by default; --transport http for streamable HTTP)."""
     with _user_errors():
         env_roots = [Path(p) for p in os.environ.get("TOKENLEAN_ROOTS", "").split(os.pathsep) if p]
+        implicit = not roots and not env_roots
+        reason = not_a_project(Path.cwd()) if implicit else None
         cfg = load_config(
-            roots=list(roots) or env_roots or [Path.cwd()],
+            roots=[] if reason else (list(roots) or env_roots or [Path.cwd()]),
             index_dir=index_dir,
             excludes=exclude,
             refresh_seconds=refresh_seconds,
         )
         if ledger_path:
             cfg.ledger_path = ledger_path
+        if reason:
+            cfg.why_no_roots = (
+                f"tokenlean was started in {Path.cwd()}, which is {reason}, not a project, so it indexes "
+                "nothing. Start the client in a project folder, or register the server with "
+                "--root /path/to/project (or TOKENLEAN_ROOTS)."
+            )
+            click.echo(f"tokenlean: {cfg.why_no_roots}", err=True)
         from .app import run
 
         run(

@@ -38,6 +38,35 @@ _KEYS = {
 }
 
 
+_SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/proc", "/sys", "/dev", "/boot", "/var/lib")
+
+
+def not_a_project(path: Path) -> str | None:
+    """Why a folder a server was merely started in should not be indexed, or None if it may be.
+
+    Clients start stdio servers in the project, but not always: Codex starts them in CODEX_HOME
+    when it lists servers outside a session. Indexing a home or a tool's config folder would put
+    session logs and credentials in an index, so an implicit root there is refused.
+    """
+    path = path.resolve()
+    home = Path.home().resolve()
+    if path == Path(path.anchor):
+        return "the filesystem root"
+    if path == home:
+        return "your home folder"
+    if path.is_relative_to(home):
+        top = path.relative_to(home).parts[0]
+        if top.startswith("."):
+            return f"inside {home / top}, a tool's settings folder"
+    for env in ("CODEX_HOME", "CLAUDE_CONFIG_DIR"):
+        value = os.environ.get(env)
+        if value and path.is_relative_to(Path(value).expanduser().resolve()):
+            return f"inside ${env}"
+    if any(str(path) == d or str(path).startswith(d + "/") for d in _SYSTEM_DIRS):
+        return "a system folder"
+    return None
+
+
 class ConfigError(TokenleanError):
     """A config file or flag value that cannot be used."""
 
@@ -58,6 +87,7 @@ class Config:
     task_budget_soft: int | None = None
     task_budget_hard: int | None = None
     sources: list[str] = field(default_factory=list)  # config files that were read
+    why_no_roots: str = ""  # set when the implicit root was refused (see not_a_project)
 
     def index_options(self) -> IndexOptions:
         options = IndexOptions(

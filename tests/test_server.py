@@ -176,6 +176,7 @@ async def test_http_without_the_token_is_refused(http_server):
     async with httpx2.AsyncClient(timeout=10) as http:
         response = await http.post(http_server, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert response.status_code == 401
+    assert "www-authenticate" not in response.headers  # it would send clients into an OAuth flow
 
 
 async def test_http_with_a_foreign_origin_is_refused(http_server):
@@ -218,3 +219,33 @@ def test_starting_the_server_imports_no_embedding_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip() == "[]"
+
+
+async def test_server_started_in_a_tool_folder_indexes_nothing_and_says_why(tmp_path, index_dir):
+    home = tmp_path / "home"
+    codex_home = home / ".codex"
+    (codex_home / "sessions").mkdir(parents=True)
+    (codex_home / "auth.json").write_text('{"token": "x"}')
+    env = _env(index_dir) | {"HOME": str(home)}
+    env.pop("TOKENLEAN_ROOTS", None)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "tokenlean", "serve"], env=env, cwd=str(codex_home)
+    )
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            result = await client.call_tool("search", {"query": "token"})
+    assert result.is_error
+    assert "not a project" in text_of(result) and "--root" in text_of(result)
+    assert not index_dir.exists() or not any(index_dir.iterdir())
+
+
+def test_not_a_project_spots_home_root_and_tool_folders(tmp_path, monkeypatch):
+    from tokenlean.server.config import not_a_project
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".claude" / "projects").mkdir(parents=True)
+    (tmp_path / "code" / "app").mkdir(parents=True)
+    assert not_a_project(tmp_path) == "your home folder"
+    assert "settings folder" in not_a_project(tmp_path / ".claude" / "projects")
+    assert not_a_project(tmp_path / "code" / "app") is None
+    assert not_a_project(tmp_path.anchor and tmp_path.__class__("/")) == "the filesystem root"

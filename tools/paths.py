@@ -37,10 +37,14 @@ def normalise(raw: str) -> str:
 class Roots:
     """The folders an agent may see. Paths are shown relative to their root."""
 
-    def __init__(self, roots: list[Path]) -> None:
-        if not roots:
-            raise PathRefused("no roots configured: pass --root PATH")
+    def __init__(self, roots: list[Path], why_none: str = "") -> None:
         self.roots = [r.resolve() for r in roots]
+        self.why_none = why_none or "no roots configured: pass --root PATH"
+
+    def require(self) -> None:
+        """Refuse to work without a root, saying why there is none and what to do."""
+        if not self.roots:
+            raise PathRefused(self.why_none)
 
     def __iter__(self):
         return iter(self.roots)
@@ -61,6 +65,7 @@ class Roots:
         Accepts paths relative to a root, absolute paths inside a root, and (with several roots)
         paths prefixed with a root's folder name. Symlinks are resolved before the check.
         """
+        self.require()
         text = normalise(raw)
         if not text or text in (".", "/"):
             raise PathRefused("empty path: give a file path relative to the root")

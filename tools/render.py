@@ -26,6 +26,7 @@ HIT_FIELDS = (
     "text",
     "complete",
     "stale",
+    "notes",
 )
 # When a task is nearly out of budget: where things are and what they are called, not their bodies.
 BRIEF_FIELDS = frozenset({"path", "start_line", "end_line", "symbol", "kind", "signature"})
@@ -62,6 +63,7 @@ def hit_dict(hit: Hit, fields: frozenset[str] | None = None) -> dict:
         "text": hit.text,
         "complete": hit.complete,
         "stale": hit.stale,
+        "notes": hit.notes,
     }
     return full if fields is None else {k: v for k, v in full.items() if k in fields}
 
@@ -123,6 +125,7 @@ def _search_text(result: SearchResult, fields: frozenset[str] | None) -> str:
     for i, hit in enumerate(result.hits, start=result.offset + 1):
         lines.append("")
         lines.append(_header(i, hit, chosen))
+        lines.extend(f"! {note}" for note in hit.notes)
         if "text" in chosen and hit.text:
             lines.append(hit.text)
     if result.omitted:

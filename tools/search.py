@@ -16,6 +16,7 @@ from tokenlean.indexers.store import ChunkRow, Store
 
 from . import strategies
 from .fuse import K, rrf
+from .guard import guard
 from .query import QueryPlan, plan
 from .snippets import cut
 from .workspace import Workspace
@@ -69,6 +70,7 @@ class Hit:
     shown: tuple[tuple[int, int], ...] = ()
     complete: bool = False
     stale: bool = False
+    notes: list[str] = field(default_factory=list)  # redactions and injection warnings
 
     @property
     def qualified(self) -> str:
@@ -209,6 +211,7 @@ def search(
     unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
         raise BadSearch(f"unknown strategy {unknown[0]!r}: choose from {', '.join(STRATEGIES)}")
+    ws.roots.require()
     qp = plan(query)
     offset = _decode_cursor(cursor, qp.text) if cursor else 0
 
@@ -303,7 +306,8 @@ def _fit(ws: Workspace, page: list[Hit], qp: QueryPlan, budget: int) -> tuple[li
             out.append(hit)
             continue
         c = cut(texts[i], hit.start_line, allowance[i], focus=qp.terms, gap_hint=f" (read {hit.path})")
-        hit.text, hit.shown, hit.complete = c.text, c.shown, c.complete
+        guarded = guard(c.text, hit.rel)
+        hit.text, hit.shown, hit.complete, hit.notes = guarded.text, c.shown, c.complete, guarded.notes()
         out.append(hit)
     return out, [page[i] for i in range(len(page)) if i not in allowance]
 

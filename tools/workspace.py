@@ -37,13 +37,14 @@ class Workspace:
         roots: list[Path],
         options: WorkspaceOptions | None = None,
         progress: ProgressFactory | None = None,
+        why_no_roots: str = "",
     ) -> None:
         for root in roots:
             if not root.exists():
                 raise IndexProblem(f"root {root} does not exist: give the path of a repository or folder")
             if not root.is_dir():
                 raise IndexProblem(f"root {root} is not a directory: give a folder")
-        self.roots = Roots(roots)
+        self.roots = Roots(roots, why_no_roots)
         self.options = options or WorkspaceOptions()
         self._progress = progress
         self._stores: dict[Path, Store] = {}
