@@ -414,6 +414,32 @@ def hook(client, inject, budget_tokens, no_ledger) -> None:
         click.echo(out)
 
 
+@main.command()
+@click.option(
+    "--root", "roots", multiple=True, type=click.Path(path_type=Path), help="Root to check (default .)."
+)
+@_common
+@click.option("--no-server", is_flag=True, help="Skip starting the server.")
+@click.option("--json", "as_json", is_flag=True)
+def doctor(roots, index_dir, exclude, no_server, as_json) -> None:
+    """Check the install, grammars, tokenizer, SQLite, index, ledger, server start and client configs."""
+    with _user_errors():
+        from .doctor import run_checks
+
+        cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        checks = run_checks(cfg, start_server=not no_server)
+    if as_json:
+        click.echo(json.dumps([c._asdict() for c in checks], indent=1))
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+        for c in checks:
+            click.echo(f"[{marks[c.status]}] {c.name}: {c.detail}")
+            if c.fix:
+                click.echo(f"       fix: {c.fix}")
+    if any(c.status == "fail" for c in checks):
+        sys.exit(1)
+
+
 def _ledger_cfg(ledger_path: Path | None) -> Config:
     cfg = load_config(roots=[])
     if ledger_path:

@@ -97,3 +97,18 @@ def test_bad_config_file_is_reported(repo, tmp_path, monkeypatch):
     monkeypatch.setenv("TOKENLEAN_CONFIG", str(cfg))
     r = invoke("index", repo)
     assert r.exit_code == 1 and "unknown key 'colour'" in r.stderr
+
+
+def test_doctor_reports_each_check_and_starts_the_server(repo):
+    invoke("index", repo, "-q")
+    r = invoke("doctor", "--root", repo, "--json")
+    checks = {c["name"]: c for c in json.loads(r.output)}
+    assert checks["grammars"]["status"] == "ok" and checks["tokenizer"]["status"] == "ok"
+    assert checks["sqlite"]["status"] == "ok"
+    assert checks[f"index {repo.name}"]["detail"].startswith("6 files")
+    assert checks["server"]["status"] == "ok" and "search, read, ledger" in checks["server"]["detail"]
+
+
+def test_doctor_says_what_to_do_about_a_missing_index(repo):
+    r = invoke("doctor", "--root", repo, "--no-server")
+    assert "not indexed yet" in r.output and f"fix: tokenlean index {repo}" in r.output
