@@ -27,9 +27,10 @@ class Output(NamedTuple):
     baseline: int  # tokens the naive alternative would have cost
     seen: int = 0  # tokens not re-sent because the caller already had them
     root: str = ""
+    footer: bool = True  # a one-line "unchanged" marker goes without one (unless a budget warns)
 
 
-Body = Callable[[Allowance], Output]
+Body = Callable[[Allowance, Caller], Output]
 
 
 class CallRunner:
@@ -57,11 +58,15 @@ class CallRunner:
         started = time.perf_counter()
         try:
             allowance = self._allow(caller, ceiling, minimum, gated)
-            out = body(allowance)
+            out = body(allowance, caller)
         except TokenleanError as exc:
             self._record(caller, tool, arguments, started, tokens.count(str(exc)), 0, 0, "", str(exc))
             raise ToolError(str(exc)) from exc
         body_tokens = tokens.count(out.text)
+        over_soft = allowance.soft is not None and allowance.spent + body_tokens > allowance.soft
+        if not out.footer and not over_soft:
+            self._record(caller, tool, arguments, started, body_tokens, out.baseline, out.seen, out.root, "")
+            return out.text
         footer = self._footer(allowance, body_tokens, out.baseline)
         spent = body_tokens + tokens.count(footer) + 1
         footer = self._footer(allowance, spent, out.baseline)

@@ -12,6 +12,7 @@ from tokenlean.indexers.errors import TokenleanError
 from tokenlean.indexers.store import SymbolRow
 
 from .guard import guard
+from .handles import Handle
 from .snippets import clip_line, cut
 from .workspace import Workspace
 
@@ -46,6 +47,7 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)  # redactions and injection warnings
     outline: list[str] = field(default_factory=list)  # definitions in the part not shown
     tokens: int = 0
+    range_end: int = 0  # the last line asked for (end_line is the last line shown)
 
 
 def parse_lines(spec: str, total: int) -> tuple[int, int]:
@@ -85,10 +87,7 @@ def read(
 ) -> ReadResult:
     """Return a symbol, a line range, or the head of a file, cut at syntactic boundaries."""
     ws.roots.require()
-    if not MIN_READ_BUDGET <= budget_tokens <= MAX_READ_BUDGET:
-        raise BadRead(
-            f"budget_tokens must be between {MIN_READ_BUDGET} and {MAX_READ_BUDGET} (got {budget_tokens})"
-        )
+    _check_budget(budget_tokens)
     if symbol and lines:
         raise BadRead("give either symbol or lines, not both")
     if not path and not symbol:
@@ -127,37 +126,67 @@ def read(
         start, end = parse_lines(lines, total)
     else:
         start, end = 1, max(total, 1)
+    result = _excerpt(all_lines, start, end, budget_tokens, display, rel)
+    result.root, result.rel, result.file_tokens, result.range_end = root, rel, file_tokens, end
+    result.symbol, result.kind, result.also = name, kind, also
+    if not result.complete and row is not None:
+        result.outline = [
+            f"{s.start_line}-{s.end_line} {s.kind} {s.parent + '.' if s.parent else ''}{s.name}"
+            for s in store.symbols_in_file(row.id)
+            if s.start_line > result.end_line and s.end_line <= end and not s.parent
+        ][:40]
+    return result
+
+
+def _excerpt(all_lines: list[str], start: int, end: int, budget: int, display: str, name: str) -> ReadResult:
+    """Lines start..end cut to the budget at a statement boundary, guarded as untrusted content."""
     body = "\n".join(clip_line(ln) for ln in all_lines[start - 1 : end])
     header_cost = 40
-    c = cut(body, start, max(budget_tokens - header_cost, 40))
-    guarded = guard(c.text if c.complete else _prefix_only(body, c), rel)
+    c = cut(body, start, max(budget - header_cost, 40))
+    guarded = guard(c.text if c.complete else _prefix_only(body, c), name)
     result = ReadResult(
         path=display,
-        root=root,
-        rel=rel,
+        root=Path(),
+        rel=name,
         start_line=start,
         end_line=end,
-        total_lines=total,
+        total_lines=len(all_lines),
         text=guarded.text,
         complete=c.complete,
-        budget=budget_tokens,
-        file_tokens=file_tokens,
-        symbol=name,
-        kind=kind,
-        also=also,
+        budget=budget,
+        file_tokens=0,
         notes=guarded.notes(),
     )
     if not c.complete:
-        shown_end = c.shown[0][1]
-        result.end_line = shown_end
-        result.next_lines = f"{shown_end + 1}-{end}"
-        if row is not None:
-            result.outline = [
-                f"{s.start_line}-{s.end_line} {s.kind} {s.parent + '.' if s.parent else ''}{s.name}"
-                for s in store.symbols_in_file(row.id)
-                if s.start_line > shown_end and s.end_line <= end and not s.parent
-            ][:40]
+        result.end_line = c.shown[0][1]
+        result.next_lines = f"{result.end_line + 1}-{end}"
     return result
+
+
+def full_text(ws: Workspace, result: ReadResult) -> str:
+    """The whole range a read asked for, uncut (to keep behind a handle rather than send)."""
+    lines = split_lines(ws.read_text(result.root, result.rel))
+    end = result.range_end or len(lines)
+    return guard("\n".join(lines[result.start_line - 1 : end]), result.rel).text
+
+
+def read_handle(handle: Handle, lines: str | None, budget_tokens: int) -> ReadResult:
+    """A line range of a handle's content (all of it by default), cut to the budget."""
+    _check_budget(budget_tokens)
+    all_lines = handle.text.split("\n")
+    start, end = parse_lines(lines, len(all_lines)) if lines else (1, len(all_lines))
+    result = _excerpt(all_lines, start, end, budget_tokens, handle.id, handle.description)
+    result.file_tokens = handle.tokens
+    result.kind = handle.kind
+    result.symbol = handle.description
+    return result
+
+
+def _check_budget(budget_tokens: int) -> None:
+    if not MIN_READ_BUDGET <= budget_tokens <= MAX_READ_BUDGET:
+        raise BadRead(
+            f"budget_tokens must be between {MIN_READ_BUDGET} and {MAX_READ_BUDGET} (got {budget_tokens})"
+        )
 
 
 def _prefix_only(body: str, c) -> str:

@@ -1,0 +1,235 @@
+"""The tool surface: each tool is one small function with its description beside it.
+
+`tool_specs` lists them with their toolset; `app.build_server` registers the chosen toolsets. Every
+body runs through `CallRunner` (budgets, footer, ledger) and raises TokenleanError for anything the
+agent can fix, which becomes an MCP error result with that text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from tokenlean.indexers.errors import TokenleanError
+from tokenlean.tools import read as read_mod
+from tokenlean.tools import render
+from tokenlean.tools import search as search_mod
+from tokenlean.tools.handles import Handles
+from tokenlean.tools.ledger import Allowance, Ledger
+from tokenlean.tools.ledger import report_text as ledger_report_text
+from tokenlean.tools.seen import Seen
+from tokenlean.tools.workspace import Workspace
+
+from .calls import CallRunner, Output
+from .config import Config
+from .sessions import Caller
+
+READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+WRITES_STATE = ToolAnnotations(readOnlyHint=False, idempotentHint=False, openWorldHint=False)
+# Claude Code loads these schemas up front even when it defers other MCP tools.
+ALWAYS_LOAD = {"anthropic/alwaysLoad": True}
+TASK_FIELD = Field(description="Ledger task id (default: this session).")
+FULL_FIELD = Field(description="Resend content you already received in this session.")
+
+
+@dataclass
+class ServerState:
+    """What the tools of one server instance share."""
+
+    ws: Workspace
+    cfg: Config
+    ledger: Ledger | None
+    calls: CallRunner
+    handles: Handles = field(default_factory=Handles)
+    seen: Seen = field(default_factory=Seen)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    fn: Callable[..., str]
+    toolset: str
+    annotations: ToolAnnotations
+    meta: dict[str, Any] | None = None
+
+
+def tool_specs(state: ServerState) -> list[ToolSpec]:
+    ws, cfg, calls = state.ws, state.cfg, state.calls
+
+    def search(
+        query: Annotated[
+            str, Field(description="What to find: a description, an error, a symbol or a path.")
+        ],
+        limit: Annotated[int, Field(ge=1, le=search_mod.MAX_LIMIT, description="Places to return.")] = 10,
+        budget_tokens: Annotated[
+            int,
+            Field(ge=search_mod.MIN_BUDGET, le=search_mod.MAX_BUDGET, description="Output token ceiling."),
+        ] = cfg.search_budget,
+        cursor: Annotated[str | None, Field(description="From a previous result, to see more.")] = None,
+        fields: Annotated[
+            list[str] | None, Field(description="Hit fields to keep, e.g. [path, start_line, symbol].")
+        ] = None,
+        full: Annotated[bool, FULL_FIELD] = False,
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """Find code in the repository: ranked snippets with file:line and why each hit was chosen."""
+        arguments = {
+            "query": query,
+            "limit": limit,
+            "budget_tokens": budget_tokens,
+            "cursor": cursor,
+            "fields": fields,
+        }
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            chosen = render.check_fields(fields) if fields else None
+            if allowance.brief and (chosen is None or "text" in chosen):
+                chosen = render.BRIEF_FIELDS  # nearly out of budget: signatures instead of bodies
+            result = search_mod.search(
+                ws, query, limit=limit, budget_tokens=allowance.budget_tokens, cursor=cursor
+            )
+            saved = 0
+            for hit in result.hits:
+                if hit.text and not hit.stale:
+                    key = f"place:{hit.root}:{hit.rel}:{hit.start_line}-{hit.end_line}"
+                    sent = state.seen.deliver(caller.session, key, hit.text, "this place", full)
+                    if sent.state == "unchanged":
+                        hit.text, saved = f"({sent.text})", saved + sent.saved
+            text = render.search_text(result, chosen)
+            return Output(text, result.baseline_tokens, seen=saved, root=_roots_label(ws))
+
+        return calls.run(
+            ctx, "search", arguments, body, task=task, requested=budget_tokens, minimum=search_mod.MIN_BUDGET
+        )
+
+    def read(
+        path: Annotated[str | None, Field(description="File path relative to the root.")] = None,
+        symbol: Annotated[
+            str | None, Field(description="Function/class/method name, e.g. Parser.parse (path optional).")
+        ] = None,
+        lines: Annotated[str | None, Field(description="Line range START-END (1-based).")] = None,
+        handle: Annotated[
+            str | None, Field(description="A handle (h:...) to read from instead of a file.")
+        ] = None,
+        as_handle: Annotated[
+            bool, Field(description="Return a short handle to the content instead of the content.")
+        ] = False,
+        budget_tokens: Annotated[
+            int,
+            Field(
+                ge=read_mod.MIN_READ_BUDGET, le=read_mod.MAX_READ_BUDGET, description="Output token ceiling."
+            ),
+        ] = cfg.read_budget,
+        full: Annotated[bool, FULL_FIELD] = False,
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """Read one symbol or a line range of a file (or a handle), cut at syntactic boundaries to fit."""
+        arguments = {
+            "path": path,
+            "symbol": symbol,
+            "lines": lines,
+            "handle": handle,
+            "as_handle": as_handle,
+            "budget_tokens": budget_tokens,
+        }
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            if handle:
+                if path or symbol:
+                    raise read_mod.BadRead("give a handle or a path/symbol, not both")
+                stored = state.handles.get(handle)
+                result = read_mod.read_handle(stored, lines, allowance.budget_tokens)
+                key = f"handle:{stored.id}:{lines or ''}"
+            else:
+                result = read_mod.read(
+                    ws, path, symbol=symbol, lines=lines, budget_tokens=allowance.budget_tokens
+                )
+                key = f"read:{result.root}:{result.rel}:" + (
+                    f"#{result.symbol}" if symbol else f"{result.start_line}-{result.end_line}"
+                )
+            if as_handle:
+                whole = read_mod.full_text(ws, result) if not handle else state.handles.get(handle).text
+                made = state.handles.put(whole, f"{result.path} {result.symbol}".strip(), kind="file")
+                return Output(made.summary(), result.file_tokens, root=str(result.root))
+            label = (
+                f"{result.path} {result.symbol}"
+                if result.symbol and not handle
+                else f"{result.path}:{result.start_line}-{result.end_line}"
+            )
+            sent = state.seen.deliver(caller.session, key, result.text, label, full)
+            if sent.state == "unchanged":
+                return Output(
+                    sent.text, result.file_tokens, seen=sent.saved, root=str(result.root), footer=False
+                )
+            result.text = sent.text
+            return Output(
+                read_mod.read_text(result), result.file_tokens, seen=sent.saved, root=str(result.root)
+            )
+
+        return calls.run(
+            ctx, "read", arguments, body, task=task, requested=budget_tokens, minimum=read_mod.MIN_READ_BUDGET
+        )
+
+    def stash(
+        content: Annotated[str, Field(description="Text to keep: a document, a tool's output, JSON.")],
+        description: Annotated[str, Field(description="One line saying what it is.")] = "",
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """Keep large content on the server and get a short handle to pass to subagents or read in parts."""
+        arguments = {"description": description, "bytes": len(content)}
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            made = state.handles.put(content, description or "stashed content", kind="text")
+            return Output(made.summary(), made.tokens)
+
+        return calls.run(ctx, "stash", arguments, body, task=task, gated=False)
+
+    def ledger_tool(
+        action: Annotated[
+            Literal["report", "budget"], Field(description="report: spending; budget: set a task's limits.")
+        ] = "report",
+        by: Annotated[
+            Literal["task", "tool", "agent", "client", "session", "day"],
+            Field(description="Report grouping."),
+        ] = "task",
+        since: Annotated[str | None, Field(description="Report window start: 24h, 7d or a date.")] = None,
+        task: Annotated[
+            str | None, Field(description="Task to report on or budget (default: this session).")
+        ] = None,
+        soft: Annotated[int | None, Field(description="Soft budget in tokens: warn past it.")] = None,
+        hard: Annotated[int | None, Field(description="Hard budget in tokens: refuse past it.")] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """Tokens spent per task, tool or agent vs reading whole files; set a task's token budget."""
+        arguments = {"action": action, "by": by, "since": since, "task": task, "soft": soft, "hard": hard}
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            if state.ledger is None:
+                raise TokenleanError("the ledger is disabled on this server (started with --no-ledger)")
+            if action == "budget":
+                if soft is None and hard is None:
+                    raise TokenleanError("give soft and/or hard (tokens) to set a budget")
+                return Output(state.ledger.set_budget(allowance.task, soft, hard), 0)
+            rows = state.ledger.report(by, since, task=task)
+            return Output(ledger_report_text(rows, by), 0)
+
+        return calls.run(ctx, "ledger", arguments, body, task=task, gated=False)
+
+    return [
+        ToolSpec("search", search, "code", READ_ONLY, ALWAYS_LOAD),
+        ToolSpec("read", read, "code", READ_ONLY, ALWAYS_LOAD),
+        ToolSpec("stash", stash, "handles", WRITES_STATE),
+        ToolSpec("ledger", ledger_tool, "ledger", WRITES_STATE),
+    ]
+
+
+def _roots_label(ws: Workspace) -> str:
+    return ";".join(str(r) for r in ws.roots)
