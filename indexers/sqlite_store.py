@@ -27,6 +27,7 @@ from .terms import TERMS_VERSION, index_text
 # bm25 column weights of chunks_fts (name, path, body): a hit in a symbol's name says more than
 # one in its body.
 LEXICAL_WEIGHTS = (4.0, 1.5, 1.0)
+TIE_MARGIN = 50  # extra rows fetched so that ties at the cut-off are broken by place, not row id
 _CHUNK_COLUMNS = (
     "c.id, c.file_id, f.path, f.language, c.start_line, c.end_line, c.kind, c.symbol, c.parent, "
     "c.signature, c.text"
@@ -267,9 +268,24 @@ class SQLiteStore(SQLiteDatabase):
         rows = self.db.execute(
             f"SELECT rowid, bm25(chunks_fts, {w[0]}, {w[1]}, {w[2]}) AS score FROM chunks_fts "
             "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
-            (match, limit),
-        )
-        return [(rowid, -score) for rowid, score in rows]
+            (match, limit + TIE_MARGIN),
+        ).fetchall()
+        return self._by_place([(rowid, -score) for rowid, score in rows])[:limit]
+
+    def _by_place(self, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Best score first; equal scores by path and line, never by row id (which depends on the
+        order files happened to be indexed in, so results would differ between equal indexes)."""
+        spans = {}
+        for batch in _batches([cid for cid, _ in scored]):
+            spans.update(
+                (cid, (path, start))
+                for cid, path, start in self.db.execute(
+                    "SELECT c.id, f.path, c.start_line FROM chunks c JOIN files f ON f.id = c.file_id "
+                    f"WHERE c.id IN ({','.join('?' * len(batch))})",
+                    batch,
+                )
+            )
+        return sorted(scored, key=lambda cs: (-round(cs[1], 9), spans.get(cs[0], ("", 0))))
 
     def document_frequencies(self, terms: list[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -340,7 +356,7 @@ class SQLiteStore(SQLiteDatabase):
             like = "%" + sub.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             for fid, path in self.db.execute(
                 "SELECT id, path FROM files WHERE lower(path) LIKE ? ESCAPE '\\' "
-                "ORDER BY length(path) LIMIT ?",
+                "ORDER BY length(path), path LIMIT ?",
                 (like, limit),
             ):
                 # A substring that ends the path (a file name) beats one in a directory name.
@@ -351,10 +367,11 @@ class SQLiteStore(SQLiteDatabase):
             for fid, score in self.db.execute(
                 "SELECT rowid, bm25(files_fts) AS s FROM files_fts WHERE files_fts MATCH ? "
                 "ORDER BY s LIMIT ?",
-                (match, limit),
+                (match, limit + TIE_MARGIN),
             ):
                 scored[fid] = scored.get(fid, 0.0) + -score
-        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+        paths = {fid: row.path for fid, row in self.files(list(scored)).items()}
+        ranked = sorted(scored.items(), key=lambda kv: (-round(kv[1], 9), paths.get(kv[0], "")))
         return ranked[:limit]
 
 

@@ -1,8 +1,9 @@
 """Code-aware terms for the lexical index: identifiers kept whole and split into their words.
 
-`getUserName` is indexed as `getusername get user name`, `parse_args` as `parse_args parse args`, so
-a query can name an identifier exactly or describe it in words. The same function turns queries
-into terms, so both sides always agree.
+`getUserNames` is indexed as `getusernames get user name`, `parse_args` as `parse_args pars arg`:
+the whole identifier verbatim (a query can name it exactly), its words stemmed (Snowball English),
+so "forking" finds `fork` and "completions" finds `complete`. The same function turns queries into
+terms, so both sides always agree.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-TERMS_VERSION = "1"  # bump when the expansion changes: the lexical index must then be rebuilt
+import snowballstemmer
+
+TERMS_VERSION = "2"  # bump when the expansion changes: the lexical index is then rebuilt on open
 
 _WORD = re.compile(r"\w+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -40,25 +43,37 @@ def split_identifier(word: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-@lru_cache(maxsize=200_000)
-def _expand(word: str) -> str:
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=500_000)
+def stem(word: str) -> str:
+    """The Snowball English stem of a lower-case word (non-ASCII words are left as they are)."""
+    return _STEMMER.stemWord(word) if word.isascii() and word.isalpha() else word
+
+
+@lru_cache(maxsize=500_000)
+def _expand(word: str) -> tuple[str, ...]:
     lower = word.lower()[:MAX_TERM_CHARS]
     parts = split_identifier(word)
     if len(parts) > 1:
-        return " ".join((lower, *(p for p in parts if len(p) > 1)))
-    return lower
+        return (lower, *(stem(p) for p in parts if len(p) > 1))
+    return (stem(lower),)
 
 
 def index_text(text: str) -> str:
     """The text the lexical index stores for `text`: every word, plus identifiers' parts."""
-    return " ".join(_expand(w) for w in _WORD.findall(text))
+    return " ".join(" ".join(_expand(w)) for w in _WORD.findall(text))
+
+
+_STOP_TERMS = frozenset(stem(w) for w in STOPWORDS) | STOPWORDS
 
 
 def query_terms(text: str, keep_stopwords: bool = False) -> list[str]:
     """Distinct terms of a query in order of first appearance, identifiers expanded as when indexed."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text):
-        for term in _expand(word).split():
-            if keep_stopwords or (term not in STOPWORDS and not term.isdigit()):
+        for term in _expand(word):
+            if keep_stopwords or (term not in _STOP_TERMS and not term.isdigit()):
                 seen.setdefault(term, None)
     return list(seen)

@@ -194,3 +194,55 @@ def test_query_plan_reads_identifiers_paths_and_frames():
     assert "parse_config" in p.identifiers and "load" in p.identifiers
     assert "src/conf/loader.py" in p.paths and "a/b.py" in p.paths
     assert p.frames[0].line == 3
+
+
+def test_results_do_not_depend_on_the_order_files_were_indexed_in(tmp_path, index_dir):
+    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+    files = {
+        f"pkg/mod_{i}.py": f"def handler_{i}(request):\n    return shared_helper(request)\n"
+        for i in range(30)
+    }
+    orders = {"forward": sorted(files), "backward": sorted(files, reverse=True)}
+    results = {}
+    for name, order in orders.items():
+        root = tmp_path / name / "repo"
+        for rel in order:  # indexing order follows creation order of the rows, not the paths
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(files[rel])
+            Indexer(root, tmp_path / name / "ix", IndexOptions(workers=1)).run(only=[rel])
+        ws = Workspace([root], WorkspaceOptions(index_dir=tmp_path / name / "ix"))
+        results[name] = [(h.path, h.start_line) for h in search(ws, "shared_helper request", limit=20).hits]
+        ws.close()
+    assert results["forward"] == results["backward"]
+
+
+def test_tests_and_docs_rank_below_code_unless_asked_for(workspace, repo):
+    (repo / "tests").mkdir()
+    (repo / "tests/test_auth.py").write_text(
+        "def test_verify_password_digest():\n    assert verify_password('pw', digest_of('pw'))\n"
+    )
+    workspace.options.refresh_seconds = 0
+    plain = search(workspace, "how is the password digest verified")
+    assert plain.hits[0].path == "src/app/auth.py"
+    asked = search(workspace, "which tests cover the password digest")
+    assert asked.hits[0].path == "tests/test_auth.py"
+
+
+def test_file_kinds():
+    from tokenlean.tools.prior import file_kind
+
+    assert [
+        file_kind(p)
+        for p in (
+            "src/app.py",
+            "tests/test_app.py",
+            "pkg/app_test.go",
+            "web/app.spec.ts",
+            "docs/guide.md",
+            "CHANGELOG.md",
+            "examples/demo.rs",
+            "config/app.yaml",
+        )
+    ] == ["code", "test", "test", "test", "doc", "doc", "example", "data"]

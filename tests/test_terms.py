@@ -13,12 +13,16 @@ def test_snake_case_and_digits_are_split():
     assert split_identifier("parse_args_v2") == ("parse", "args", "v", "2")
 
 
-def test_index_text_keeps_the_whole_identifier_and_its_parts():
-    assert index_text("def getUserName(self):") == "def getusername get user name self"
+def test_index_text_keeps_the_whole_identifier_and_its_stemmed_parts():
+    assert index_text("def getUserNames(self):") == "def getusernames get user name self"
 
 
-def test_single_word_identifiers_are_not_duplicated():
-    assert index_text("return value") == "return value"
+def test_single_words_are_stemmed_not_duplicated():
+    assert index_text("returns values") == "return valu"
+
+
+def test_inflections_meet_at_their_stem():
+    assert query_terms("forking")[0] == query_terms("forked")[0] == index_text("fork")
 
 
 def test_non_ascii_identifiers_stay_whole():
@@ -32,8 +36,8 @@ def test_query_terms_drop_stopwords_and_keep_order():
         "server",
         "fail",
         "parse_args",
-        "parse",
-        "args",
+        "pars",
+        "arg",
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from tokenlean.indexers.store import ChunkRow, Store
 from . import strategies
 from .fuse import K, rrf
 from .guard import guard
+from .prior import file_kind, priors
 from .query import QueryPlan, plan
 from .snippets import cut
 from .workspace import Workspace
@@ -41,7 +43,7 @@ STRATEGIES: dict[str, Strategy] = {
 }
 # RRF weights per query shape. Chosen on the retrieval eval (bench/retrieval); see README.
 WEIGHTS: dict[str, dict[str, float]] = {
-    "natural": {"bm25": 1.0, "symbol": 0.6, "path": 0.4, "trace": 1.5},
+    "natural": {"bm25": 1.0, "symbol": 0.3, "path": 0.6, "trace": 1.5},
     "identifier": {"bm25": 0.8, "symbol": 1.5, "path": 0.5, "trace": 1.5},
     "path": {"bm25": 0.5, "symbol": 0.5, "path": 1.5, "trace": 1.5},
 }
@@ -268,7 +270,13 @@ def _places(ws: Workspace, qp: QueryPlan, names: list[str]) -> list[Hit]:
             ]
         if reindexed and attempt == 0:
             continue  # files that changed on disk were re-indexed: rank again on their new content
-        rows.sort(key=lambda x: (-x[2], min(r for _, r in x[3]), str(x[0]), x[1].id))
+        factors = priors(qp.shape, {w.lower() for w in re.findall(r"\w+", qp.text)})
+        if factors:
+            rows = [
+                (root, row, score * factors.get(file_kind(row.path), 1.0), why)
+                for root, row, score, why in rows
+            ]
+        rows.sort(key=lambda x: (-x[2], min(r for _, r in x[3]), str(x[0]), x[1].path, x[1].start_line))
         hits = _group(rows, ws.roots.display)
         for h in hits:
             h.file_tokens = file_tokens.get((h.root, h.rel), 0)
