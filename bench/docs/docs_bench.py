@@ -1,0 +1,634 @@
+"""Document slicing and JSON pruning on real documents and realistic API payloads.
+
+    python bench/docs/docs_bench.py [--budget N] [--ablation] [--json]
+
+Slicing: the long descriptions (README + changelog) of packages installed in this interpreter's
+site-packages, each sliced for 4 roles. `labels.json` (written by hand before the slicer first
+ran on them) names the sections each role needs; recall is the share of those the slice returns
+(whole or trimmed). Tokens are o200k counts of the slice's full text form (summary included)
+against the whole document. `--ablation` repeats the single-role runs with one signal removed.
+
+Pruning: generated GitHub-issues-like and Kubernetes-pods-like list responses, pruned by explicit
+fields, a JMESPath expression and a task description; the values kept are decoded from the chosen
+encoding and compared with the same projection computed directly from the payload (for a task:
+every kept field's values, record by record, against the payload's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import re
+import sys
+import sysconfig
+import time
+import uuid
+from pathlib import Path
+
+import toon_format
+
+from tokenlean.indexers import tokens
+from tokenlean.tools import slice as slicer
+from tokenlean.tools.prune import prune, prune_text
+
+HERE = Path(__file__).resolve().parent
+SUFFIX = {"text/markdown": ".md", "text/x-rst": ".rst"}
+
+
+# -- slicing
+
+
+def load_document(source: str) -> tuple[str, str] | None:
+    """(name, body) of a METADATA file's long description, or None when the package is not installed."""
+    path = Path(sysconfig.get_paths()["purelib"]) / source
+    if not path.exists():
+        return None
+    raw = path.read_text(encoding="utf-8")
+    headers, _, body = raw.partition("\n\n")
+    kind = next(
+        (
+            line.split(":", 1)[1].split(";")[0].strip()
+            for line in headers.splitlines()
+            if line.startswith("Description-Content-Type")
+        ),
+        "text/plain",
+    )
+    return source.split("-")[0] + SUFFIX.get(kind, ".txt"), body
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def resolve(doc: slicer.Document, label: str) -> set[str]:
+    """Ids of the sections a label names (see labels.json `about`)."""
+    want = _norm(label)
+    exact = {
+        s.id
+        for s in doc.sections
+        if _norm(s.title_path.rsplit(" (", 1)[0] if s.part else s.title_path).endswith(want)
+    }
+    exact |= {s.id for s in doc.sections if _norm(" > ".join(s.path)).endswith(want)}
+    if exact:
+        return exact
+    return {s.id for s in doc.sections if _norm(s.title).startswith(want)}
+
+
+@contextlib.contextmanager
+def without_expansion():
+    saved = slicer._EXPANSIONS
+    slicer._EXPANSIONS = []
+    try:
+        yield
+    finally:
+        slicer._EXPANSIONS = saved
+
+
+def run_slices(budget: int, ablation: bool) -> dict:
+    labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
+    rows = []
+    multi = []
+    problems = []
+    variants = {"bm25+heading+expansion": (slicer.DEFAULT_SCORERS, False)}
+    if ablation:
+        variants |= {
+            "bm25 only": (((slicer.Bm25Scorer(), 1.0),), True),
+            "bm25+expansion": (((slicer.Bm25Scorer(), 1.0),), False),
+            "bm25+heading": (slicer.DEFAULT_SCORERS, True),
+        }
+    for key, spec in labels["documents"].items():
+        loaded = load_document(spec["source"])
+        if loaded is None:
+            problems.append(f"{spec['source']} is not installed: skipped")
+            continue
+        name, body = loaded
+        doc = slicer.parse_document(body, name)
+        for role, wanted in spec["roles"].items():
+            needed: set[str] = set()
+            for label in wanted:
+                ids = resolve(doc, label)
+                if not ids:
+                    problems.append(f"{key}: label {label!r} names no section")
+                needed |= ids
+            for variant, (scorers, plain) in variants.items():
+                started = time.perf_counter()
+                with without_expansion() if plain else contextlib.nullcontext():
+                    result = slicer.slice_document(body, name, role, budget_tokens=budget, scorers=scorers)
+                    slicer.slice_text(result)
+                elapsed = time.perf_counter() - started
+                got = {p.id for p in result.roles[0].pieces}
+                trimmed = {p.id for p in result.roles[0].pieces if not p.complete}
+                rows.append(
+                    {
+                        "variant": variant,
+                        "document": key,
+                        "role": role,
+                        "full": doc.tokens,
+                        "slice": result.tokens,
+                        "saving": 1 - result.tokens / doc.tokens,
+                        "needed": len(needed),
+                        "found": len(needed & got),
+                        "trimmed": len(needed & trimmed),
+                        "recall": len(needed & got) / len(needed) if needed else 1.0,
+                        "sections": len(got),
+                        "missed": sorted(needed - got, key=lambda s: int(s[1:])),
+                        "ms": round(elapsed * 1000),
+                    }
+                )
+        result = slicer.slice_document(body, name, roles=list(spec["roles"]), budget_tokens=budget * 2)
+        slicer.slice_text(result)
+        multi.append(
+            {
+                "document": key,
+                "full": doc.tokens,
+                "total": result.tokens,
+                "budget": budget * 2,
+                "roles": [
+                    {"role": r.role, "tokens": r.tokens, "sections": len(r.pieces)} for r in result.roles
+                ],
+            }
+        )
+    return {"rows": rows, "multi": multi, "problems": problems}
+
+
+def print_slices(report: dict, budget: int) -> None:
+    rows = report["rows"]
+    print(f"Slicing: o200k tokens of the whole text form vs the whole document (budget {budget:,})\n")
+    print(f"{'document':<19}{'role':<58}{'full':>8}{'slice':>7}{'saving':>8}{'recall':>9}  missed")
+    main = [r for r in rows if r["variant"] == "bm25+heading+expansion"]
+    for r in main:
+        role = r["role"] if len(r["role"]) <= 56 else r["role"][:55] + "…"
+        recall = f"{r['found']}/{r['needed']}" + ("*" if r["trimmed"] else "")
+        print(
+            f"{r['document']:<19}{role:<58}{r['full']:>8,}{r['slice']:>7,}{r['saving']:>8.0%}{recall:>9}  "
+            f"{' '.join(r['missed'])}"
+        )
+    print("(* some needed sections were returned trimmed)")
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        sel = [r for r in rows if r["variant"] == variant]
+        micro = sum(r["found"] for r in sel) / sum(r["needed"] for r in sel)
+        macro = sum(r["recall"] for r in sel) / len(sel)
+        saving = sum(r["saving"] for r in sel) / len(sel)
+        ok = sum(1 for r in sel if r["saving"] >= 0.5 and r["recall"] >= 0.9)
+        print(
+            f"{variant:<24} recall {micro:.0%} of needed sections (mean per role {macro:.0%}), "
+            f"mean saving {saving:.0%}, roles meeting both targets {ok}/{len(sel)}, "
+            f"p50 {sorted(r['ms'] for r in sel)[len(sel) // 2]} ms"
+        )
+    print("\nMulti-role: one call per document, all its roles, budget shared")
+    for m in report["multi"]:
+        per = "; ".join(f"{r['role'][:28]}: {r['tokens']:,} ({r['sections']} s.)" for r in m["roles"])
+        print(f"{m['document']:<19}{m['full']:>8,} -> {m['total']:>6,} total  [{per}]")
+    for p in report["problems"]:
+        print(f"! {p}")
+
+
+# -- pruning
+
+
+WORDS = (
+    "crash cache parser timeout memory leak login token config serializer schema migration retry "
+    "docs typo flaky test windows macos linux unicode encoding performance regression install wheel "
+    "async thread deadlock proxy header cookie session redirect upload download plugin hook cli"
+).split()
+LABELS = [
+    ("bug", "d73a4a", "Something isn't working"),
+    ("enhancement", "a2eeef", "New feature or request"),
+    ("documentation", "0075ca", "Improvements or additions to documentation"),
+    ("performance", "fbca04", "Speed or memory"),
+    ("good first issue", "7057ff", "Good for newcomers"),
+    ("needs triage", "ededed", None),
+]
+USERS = [
+    "octocat",
+    "hubot",
+    "monalisa",
+    "defunkt",
+    "mojombo",
+    "pjhyett",
+    "wycats",
+    "ezmobius",
+    "ivey",
+    "evanphx",
+]
+REPO = "https://api.github.com/repos/acme/widget"
+
+
+def _user(login: str, uid: int) -> dict:
+    base = f"https://api.github.com/users/{login}"
+    return {
+        "login": login,
+        "id": uid,
+        "node_id": f"MDQ6VXNlcj{uid:08d}",
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{uid}?v=4",
+        "gravatar_id": "",
+        "url": base,
+        "html_url": f"https://github.com/{login}",
+        "followers_url": f"{base}/followers",
+        "following_url": f"{base}/following{{/other_user}}",
+        "gists_url": f"{base}/gists{{/gist_id}}",
+        "starred_url": f"{base}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{base}/subscriptions",
+        "organizations_url": f"{base}/orgs",
+        "repos_url": f"{base}/repos",
+        "events_url": f"{base}/events{{/privacy}}",
+        "received_events_url": f"{base}/received_events",
+        "type": "User",
+        "user_view_type": "public",
+        "site_admin": False,
+    }
+
+
+def github_issues(n: int = 100, seed: int = 7) -> list[dict]:
+    """A list-issues response shaped like GitHub's REST API (same fields and nesting)."""
+    rng = random.Random(seed)
+    users = {login: _user(login, 1000 + i * 37) for i, login in enumerate(USERS)}
+    milestone = {
+        "url": f"{REPO}/milestones/3",
+        "html_url": "https://github.com/acme/widget/milestone/3",
+        "labels_url": f"{REPO}/milestones/3/labels",
+        "id": 9012345,
+        "node_id": "MDk6TWlsZXN0b25lOTAxMjM0NQ==",
+        "number": 3,
+        "title": "v2.0",
+        "description": "Second major release",
+        "creator": users["octocat"],
+        "open_issues": 41,
+        "closed_issues": 17,
+        "state": "open",
+        "created_at": "2026-01-04T10:00:00Z",
+        "updated_at": "2026-11-01T09:30:00Z",
+        "due_on": "2026-12-31T08:00:00Z",
+        "closed_at": None,
+    }
+    issues = []
+    for k in range(n):
+        number = 4200 - k
+        words = rng.sample(WORDS, 4)
+        title = f"{words[0].capitalize()} {words[1]} fails with {words[2]} when {words[3]} is enabled"
+        body = "\n\n".join(
+            [
+                f"### Describe the bug\n\nWhen {words[3]} is enabled the {words[1]} step fails "
+                f"with a {words[2]} error. " + " ".join(rng.choice(WORDS) for _ in range(40)),
+                "### Steps to reproduce\n\n1. Install the package\n2. Enable "
+                + words[3]
+                + "\n3. Run `widget "
+                + words[1]
+                + " --verbose`",
+                "### Expected behavior\n\n" + " ".join(rng.choice(WORDS) for _ in range(25)),
+                "### Environment\n\n- OS: "
+                + rng.choice(["Ubuntu 24.04", "macOS 15", "Windows 11"])
+                + "\n- version: 1.9."
+                + str(k % 7),
+            ]
+        )
+        author = users[rng.choice(USERS)]
+        assignees = [users[a] for a in rng.sample(USERS, rng.choice([0, 0, 1, 1, 2]))]
+        labels = [
+            {
+                "id": 100 + j,
+                "node_id": f"MDU6TGFiZWw{100 + j:06d}",
+                "url": f"{REPO}/labels/{name.replace(' ', '%20')}",
+                "name": name,
+                "color": color,
+                "default": j < 2,
+                "description": desc,
+            }
+            for j, (name, color, desc) in enumerate(LABELS)
+            if rng.random() < 0.3
+        ]
+        state = "open" if rng.random() < 0.6 else "closed"
+        created = f"2026-{1 + k % 11:02d}-{1 + k % 27:02d}T{k % 24:02d}:15:00Z"
+        issues.append(
+            {
+                "url": f"{REPO}/issues/{number}",
+                "repository_url": REPO,
+                "labels_url": f"{REPO}/issues/{number}/labels{{/name}}",
+                "comments_url": f"{REPO}/issues/{number}/comments",
+                "events_url": f"{REPO}/issues/{number}/events",
+                "html_url": f"https://github.com/acme/widget/issues/{number}",
+                "id": 2_000_000_000 + number * 13,
+                "node_id": f"I_kwDOAbCdEf{number:06d}",
+                "number": number,
+                "title": title,
+                "user": author,
+                "labels": labels,
+                "state": state,
+                "locked": False,
+                "assignee": assignees[0] if assignees else None,
+                "assignees": assignees,
+                "milestone": milestone if rng.random() < 0.3 else None,
+                "comments": rng.randint(0, 40),
+                "created_at": created,
+                "updated_at": created.replace("15:00", "45:10"),
+                "closed_at": created.replace("15:00", "59:59") if state == "closed" else None,
+                "author_association": rng.choice(["OWNER", "MEMBER", "CONTRIBUTOR", "NONE"]),
+                "type": None,
+                "active_lock_reason": None,
+                "sub_issues_summary": {"total": 0, "completed": 0, "percent_completed": 0},
+                "body": body,
+                "closed_by": users["octocat"] if state == "closed" else None,
+                "reactions": {
+                    "url": f"{REPO}/issues/{number}/reactions",
+                    "total_count": rng.randint(0, 12),
+                    "+1": rng.randint(0, 8),
+                    "-1": 0,
+                    "laugh": 0,
+                    "hooray": rng.randint(0, 2),
+                    "confused": 0,
+                    "heart": rng.randint(0, 3),
+                    "rocket": 0,
+                    "eyes": rng.randint(0, 2),
+                },
+                "timeline_url": f"{REPO}/issues/{number}/timeline",
+                "performed_via_github_app": None,
+                "state_reason": "completed" if state == "closed" else None,
+            }
+        )
+    return issues
+
+
+def k8s_pods(n: int = 60, seed: int = 11) -> dict:
+    """A `kubectl get pods -o json`-shaped list."""
+    rng = random.Random(seed)
+    items = []
+    for k in range(n):
+        app = rng.choice(["api", "worker", "web", "cron", "redis"])
+        name = f"{app}-{rng.randrange(16**9):09x}-{rng.randrange(36**5):05d}"
+        phase = rng.choices(["Running", "Pending", "Failed", "Succeeded"], [8, 1, 1, 1])[0]
+        ready = phase == "Running" and rng.random() < 0.9
+        reason = (
+            None
+            if ready
+            else rng.choice(["CrashLoopBackOff", "ImagePullBackOff", "OOMKilled", "ContainersNotReady"])
+        )
+        image = f"registry.example.com/acme/{app}:1.{k % 9}.{k % 4}"
+        items.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": name,
+                    "namespace": rng.choice(["prod", "staging"]),
+                    "uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "resourceVersion": str(1_000_000 + k * 97),
+                    "creationTimestamp": f"2026-11-{1 + k % 28:02d}T0{k % 10}:00:00Z",
+                    "labels": {"app": app, "pod-template-hash": name.split("-")[1], "tier": "backend"},
+                    "annotations": {
+                        "kubectl.kubernetes.io/restartedAt": "2026-11-20T10:00:00Z",
+                        "prometheus.io/scrape": "true",
+                    },
+                    "ownerReferences": [
+                        {
+                            "apiVersion": "apps/v1",
+                            "kind": "ReplicaSet",
+                            "name": "-".join(name.split("-")[:2]),
+                            "uid": "b7c1-22",
+                            "controller": True,
+                            "blockOwnerDeletion": True,
+                        }
+                    ],
+                },
+                "spec": {
+                    "containers": [
+                        {
+                            "name": app,
+                            "image": image,
+                            "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                            "resources": {
+                                "limits": {"cpu": "500m", "memory": "512Mi"},
+                                "requests": {"cpu": "100m", "memory": "128Mi"},
+                            },
+                            "env": [
+                                {"name": "LOG_LEVEL", "value": "info"},
+                                {"name": "REGION", "value": "eu-west-1"},
+                            ],
+                            "volumeMounts": [
+                                {
+                                    "name": "kube-api-access",
+                                    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                    "readOnly": True,
+                                }
+                            ],
+                            "terminationMessagePath": "/dev/termination-log",
+                            "terminationMessagePolicy": "File",
+                            "imagePullPolicy": "IfNotPresent",
+                        }
+                    ],
+                    "restartPolicy": "Always",
+                    "terminationGracePeriodSeconds": 30,
+                    "dnsPolicy": "ClusterFirst",
+                    "serviceAccountName": "default",
+                    "nodeName": f"node-{k % 5}",
+                    "securityContext": {},
+                    "schedulerName": "default-scheduler",
+                    "tolerations": [
+                        {
+                            "key": "node.kubernetes.io/not-ready",
+                            "operator": "Exists",
+                            "effect": "NoExecute",
+                            "tolerationSeconds": 300,
+                        }
+                    ],
+                    "priority": 0,
+                    "enableServiceLinks": True,
+                    "preemptionPolicy": "PreemptLowerPriority",
+                },
+                "status": {
+                    "phase": phase,
+                    "conditions": [
+                        {
+                            "type": t,
+                            "status": "True" if ready or t == "PodScheduled" else "False",
+                            "lastProbeTime": None,
+                            "lastTransitionTime": "2026-11-20T10:00:05Z",
+                        }
+                        for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+                    ],
+                    "hostIP": f"10.0.{k % 5}.10",
+                    "podIP": f"10.244.{k % 5}.{k}",
+                    "startTime": "2026-11-20T10:00:00Z",
+                    "containerStatuses": [
+                        {
+                            "name": app,
+                            "state": {"running": {"startedAt": "2026-11-20T10:00:04Z"}}
+                            if ready
+                            else {"waiting": {"reason": reason}},
+                            "ready": ready,
+                            "restartCount": 0 if ready else rng.randint(1, 30),
+                            "image": image,
+                            "imageID": f"registry.example.com/acme/{app}@sha256:{rng.randrange(16**16):016x}",
+                            "containerID": f"containerd://{rng.randrange(16**16):016x}",
+                            "started": ready,
+                        }
+                    ],
+                    "qosClass": "Burstable",
+                },
+            }
+        )
+    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
+
+
+def decode(encoding: str, text: str):
+    if encoding == "toon":
+        return toon_format.loads(text)
+    if encoding == "json":
+        return json.loads(text)
+    return None  # the key: value form is for reading, not decoding
+
+
+def run_prunes() -> list[dict]:
+    issues = github_issues()
+    pods = k8s_pods()
+    issues_raw = json.dumps(issues, indent=2)
+    pods_raw = json.dumps(pods, indent=2)
+
+    def issue_fields(i: dict) -> dict:
+        out = {
+            "number": i["number"],
+            "title": i["title"],
+            "state": i["state"],
+            "user": {"login": i["user"]["login"]},
+        }
+        out["labels"] = [{"name": label["name"]} for label in i["labels"]]
+        return out
+
+    cases = [
+        (
+            "issues: fields [*].{number,title,state,user.login,labels[*].name}",
+            issues_raw,
+            {"fields": ["[*].{number,title,state,user.login,labels[*].name}"]},
+            [issue_fields(i) for i in issues],
+        ),
+        (
+            "issues: JMESPath open issues -> number, title, author",
+            issues_raw,
+            {"expression": "[?state=='open'].{number: number, title: title, author: user.login}"},
+            [
+                {"number": i["number"], "title": i["title"], "author": i["user"]["login"]}
+                for i in issues
+                if i["state"] == "open"
+            ],
+        ),
+        (
+            "issues: task 'which issues are labelled and who is assigned'",
+            issues_raw,
+            {"task": "which issues are labelled, what state are they in and who is assigned to them"},
+            None,
+        ),
+        (
+            "pods: fields items[*].{metadata.name,status.phase,status.containerStatuses[*].restartCount}",
+            pods_raw,
+            {"fields": ["items[*].{metadata.name,status.phase,status.containerStatuses[*].restartCount}"]},
+            {
+                "items": [
+                    {
+                        "metadata": {"name": p["metadata"]["name"]},
+                        "status": {
+                            "phase": p["status"]["phase"],
+                            "containerStatuses": [
+                                {"restartCount": c["restartCount"]} for c in p["status"]["containerStatuses"]
+                            ],
+                        },
+                    }
+                    for p in pods["items"]
+                ]
+            },
+        ),
+        (
+            "pods: task 'which pods are not running, their phase and restart count'",
+            pods_raw,
+            {"task": "which pods are not running: show their phase, waiting reason and restart count"},
+            None,
+        ),
+    ]
+    rows = []
+    for label, raw, kwargs, expected in cases:
+        started = time.perf_counter()
+        result = prune(raw, budget_tokens=20_000, **kwargs)
+        text = prune_text(result)
+        elapsed = time.perf_counter() - started
+        decoded = decode(result.encoding, result.text)
+        if expected is not None:
+            intact = decoded == expected
+        else:  # task mode: every kept field holds the payload's own values, record by record
+            intact = result.truncated is None and all(
+                values_at(decoded, path) == values_at(json.loads(raw), path) for path in result.kept
+            )
+        compact = tokens.count(json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")))
+        rows.append(
+            {
+                "case": label,
+                "before": result.tokens_before,
+                "compact": compact,
+                "after": result.tokens,
+                "saving": 1 - result.tokens / result.tokens_before,
+                "saving_vs_compact": 1 - result.tokens / compact,
+                "encoding": result.encoding,
+                "candidates": result.candidates,
+                "kept": len(result.kept),
+                "dropped": len(result.dropped),
+                "truncated": result.truncated,
+                "intact": intact,
+                "decoded_equals_pruned": decoded == result.value if decoded is not None else None,
+                "kept_paths": result.kept,
+                "ms": round(elapsed * 1000),
+                "preview": text.split("\n")[:8],
+            }
+        )
+    return rows
+
+
+def values_at(value, path: str) -> list:
+    """The values at a schema path (`[*].user.login`), in order; independent of the pruner's code."""
+    nodes = [value]
+    for part in re.findall(r'\[\*\]|"(?:[^"\\]|\\.)*"|[^.\[\]]+', path):
+        if part == "[*]":
+            nodes = [x for n in nodes if isinstance(n, list) for x in n]
+        else:
+            key = json.loads(part) if part.startswith('"') else part
+            nodes = [n[key] for n in nodes if isinstance(n, dict) and key in n]
+    return nodes
+
+
+def print_prunes(rows: list[dict]) -> None:
+    print(
+        "\nPruning: o200k tokens of the whole text form vs the response as sent (pretty JSON) and compact\n"
+    )
+    print(
+        f"{'case':<84}{'pretty':>8}{'compact':>8}{'after':>7}{'saving':>8}{'vs compact':>11}  {'enc':<5}"
+        f"{'intact':>7}"
+    )
+    for r in rows:
+        intact = {True: "yes", False: "NO"}[r["intact"]]
+        print(
+            f"{r['case'][:82]:<84}{r['before']:>8,}{r['compact']:>8,}{r['after']:>7,}{r['saving']:>8.0%}"
+            f"{r['saving_vs_compact']:>11.0%}  {r['encoding']:<5}{intact:>7}"
+        )
+        cands = ", ".join(f"{k} {v:,}" for k, v in r["candidates"].items())
+        print(f"    encodings: {cands}; kept {r['kept']} paths, dropped {r['dropped']}, {r['ms']} ms")
+        if "task" in r["case"]:
+            print(f"    kept: {', '.join(r['kept_paths'])}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--budget", type=int, default=slicer.DEFAULT_BUDGET)
+    ap.add_argument("--ablation", action="store_true", help="also run with one ranking signal removed")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    tokens.count("warm up")
+    slices = run_slices(args.budget, args.ablation)
+    prunes = run_prunes()
+    if args.json:
+        print(json.dumps({"slices": slices, "prunes": prunes}, indent=1, ensure_ascii=False))
+        return 0
+    print_slices(slices, args.budget)
+    print_prunes(prunes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
