@@ -16,9 +16,11 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from tokenlean.indexers.errors import TokenleanError
+from tokenlean.tools import prune as prune_mod
 from tokenlean.tools import read as read_mod
 from tokenlean.tools import render
 from tokenlean.tools import search as search_mod
+from tokenlean.tools import slice as slice_mod
 from tokenlean.tools.handles import Handles
 from tokenlean.tools.ledger import Allowance, Ledger
 from tokenlean.tools.ledger import report_text as ledger_report_text
@@ -177,6 +179,118 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
             ctx, "read", arguments, body, task=task, requested=budget_tokens, minimum=read_mod.MIN_READ_BUDGET
         )
 
+    def _source(
+        path: str | None, handle: str | None, inline: Any, what: str, inline_name: str = "text"
+    ) -> tuple[Any, str, str]:
+        """(content, name, root label) from exactly one of a path under a root, a handle or inline."""
+        given = [k for k, v in (("path", path), ("handle", handle), (inline_name, inline)) if v is not None]
+        if len(given) != 1:
+            got = ", ".join(given) or "none"
+            raise TokenleanError(
+                f"give exactly one of path, handle or {inline_name} for the {what} (got {got})"
+            )
+        if path is not None:
+            root, rel = ws.roots.resolve(path)
+            return ws.read_text(root, rel), rel, str(root)
+        if handle is not None:
+            stored = state.handles.get(handle)
+            return stored.text, stored.description, ""
+        return inline, "inline", ""
+
+    def slice_tool(
+        path: Annotated[str | None, Field(description="Document path under the root.")] = None,
+        handle: Annotated[str | None, Field(description="Or a handle (h:...) holding the document.")] = None,
+        text: Annotated[str | None, Field(description="Or the document itself.")] = None,
+        role: Annotated[
+            str | None, Field(description="Who reads it or what they ask, e.g. 'security reviewer'.")
+        ] = None,
+        roles: Annotated[
+            list[str] | None, Field(description="Several roles: one slice each, one call.")
+        ] = None,
+        sections: Annotated[
+            list[str] | None, Field(description="Section ids to fetch whole (s3, s3-s7) instead of slicing.")
+        ] = None,
+        summary: Annotated[bool, Field(description="Include title, outline and gist.")] = True,
+        budget_tokens: Annotated[
+            int, Field(ge=slice_mod.MIN_BUDGET, le=slice_mod.MAX_BUDGET, description="Output token ceiling.")
+        ] = slice_mod.DEFAULT_BUDGET,
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """A document's outline and only the sections one role (or several) needs; or sections by id."""
+        arguments = {
+            "path": path,
+            "handle": handle,
+            "role": role,
+            "roles": roles,
+            "sections": sections,
+            "budget_tokens": budget_tokens,
+        }
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            content, name, root = _source(path, handle, text, "document")
+            if sections:
+                fetched = slice_mod.fetch_sections(
+                    content, name, sections, budget_tokens=allowance.budget_tokens
+                )
+                return Output(slice_mod.fetch_text(fetched), fetched.document_tokens, root=root)
+            result = slice_mod.slice_document(
+                content, name, role, roles=roles, budget_tokens=allowance.budget_tokens, summary=summary
+            )
+            return Output(slice_mod.slice_text(result), result.document_tokens, root=root)
+
+        return calls.run(
+            ctx, "slice", arguments, body, task=task, requested=budget_tokens, minimum=slice_mod.MIN_BUDGET
+        )
+
+    def prune_tool(
+        json: Annotated[Any, Field(description="The JSON payload itself (text or value).")] = None,
+        path: Annotated[str | None, Field(description="Or a JSON file under the root.")] = None,
+        handle: Annotated[str | None, Field(description="Or a handle (h:...) holding it.")] = None,
+        fields: Annotated[
+            list[str] | None, Field(description="Paths to keep, e.g. items[*].{id,status,owner.login}.")
+        ] = None,
+        expression: Annotated[str | None, Field(description="Or a JMESPath expression.")] = None,
+        need: Annotated[
+            str | None, Field(description="Or what the data is needed for; fields are inferred.")
+        ] = None,
+        encoding: Annotated[
+            Literal["auto", "toon", "json", "text"], Field(description="Output form.")
+        ] = "auto",
+        budget_tokens: Annotated[
+            int, Field(ge=prune_mod.MIN_BUDGET, le=prune_mod.MAX_BUDGET, description="Output token ceiling.")
+        ] = prune_mod.DEFAULT_BUDGET,
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """Keep only the fields of a JSON payload a task needs, in the most compact encoding (TOON/JSON)."""
+        arguments = {
+            "path": path,
+            "handle": handle,
+            "fields": fields,
+            "expression": expression,
+            "need": need,
+            "encoding": encoding,
+            "budget_tokens": budget_tokens,
+        }
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            content, name, root = _source(path, handle, json, "JSON payload", "json")
+            result = prune_mod.prune(
+                content,
+                fields=fields,
+                expression=expression,
+                task=need,
+                encoding=encoding,
+                budget_tokens=allowance.budget_tokens,
+                name=name,
+            )
+            return Output(prune_mod.prune_text(result), result.tokens_before, root=root)
+
+        return calls.run(
+            ctx, "prune", arguments, body, task=task, requested=budget_tokens, minimum=prune_mod.MIN_BUDGET
+        )
+
     def stash(
         content: Annotated[str, Field(description="Text to keep: a document, a tool's output, JSON.")],
         description: Annotated[str, Field(description="One line saying what it is.")] = "",
@@ -226,7 +340,9 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
     return [
         ToolSpec("search", search, "code", READ_ONLY, ALWAYS_LOAD),
         ToolSpec("read", read, "code", READ_ONLY, ALWAYS_LOAD),
-        ToolSpec("stash", stash, "handles", WRITES_STATE),
+        ToolSpec("slice", slice_tool, "docs", READ_ONLY),
+        ToolSpec("prune", prune_tool, "docs", READ_ONLY),
+        ToolSpec("stash", stash, "docs", WRITES_STATE),
         ToolSpec("ledger", ledger_tool, "ledger", WRITES_STATE),
     ]
 

@@ -106,7 +106,10 @@ def test_doctor_reports_each_check_and_starts_the_server(repo):
     assert checks["grammars"]["status"] == "ok" and checks["tokenizer"]["status"] == "ok"
     assert checks["sqlite"]["status"] == "ok"
     assert checks[f"index {repo.name}"]["detail"].startswith("6 files")
-    assert checks["server"]["status"] == "ok" and "search, read, stash, ledger" in checks["server"]["detail"]
+    assert (
+        checks["server"]["status"] == "ok"
+        and "search, read, slice, prune, stash, ledger" in checks["server"]["detail"]
+    )
 
 
 def test_doctor_says_what_to_do_about_a_missing_index(repo):

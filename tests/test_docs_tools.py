@@ -1,0 +1,124 @@
+"""slice and prune as MCP tools: inputs from a path, a handle or inline, and their errors."""
+
+import json
+
+import pytest
+from mcp import Client
+
+from tokenlean.indexers import tokens
+from tokenlean.server.app import build_server
+from tokenlean.server.config import load_config
+from tokenlean.tools.workspace import Workspace
+
+pytestmark = pytest.mark.anyio
+
+DESIGN = "\n\n".join(
+    [
+        "# Service design",
+        "An overview of the service.",
+        "## Authentication",
+        "Tokens are signed with HMAC and checked on every request. " * 3,
+        "## Caching",
+        "Responses are cached for 60 seconds in Redis to cut latency. " * 3,
+        "## Deployment",
+        "The service runs on three nodes behind a load balancer. " * 3,
+    ]
+)
+ISSUES = [
+    {
+        "id": i,
+        "number": 100 + i,
+        "title": f"Bug {i}",
+        "state": "open" if i % 2 else "closed",
+        "user": {"login": f"dev{i}", "id": 5000 + i, "avatar_url": "https://example.com/a.png"},
+        "body": "Long description " * 20,
+        "labels": [{"name": "bug", "color": "f00"}],
+    }
+    for i in range(30)
+]
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def server(repo, index_dir):
+    (repo / "docs/design.md").write_text(DESIGN)
+    (repo / "data").mkdir()
+    (repo / "data/issues.json").write_text(json.dumps(ISSUES, indent=2))
+    cfg = load_config([repo], index_dir=index_dir)
+    ws = Workspace(cfg.roots, cfg.workspace_options())
+    yield build_server(ws, cfg, cfg.open_ledger())
+    ws.close()
+
+
+def text(result):
+    return result.content[0].text
+
+
+async def test_slice_a_document_for_a_role(server):
+    async with Client(server) as client:
+        r = await client.call_tool("slice", {"path": "docs/design.md", "role": "security reviewer"})
+    out = text(r)
+    assert not r.is_error
+    assert "== s2 Authentication" in out and "Tokens are signed with HMAC" in out
+    assert "== s3 Caching" not in out  # in the outline, but not a section a security reviewer needs
+
+
+async def test_slice_sections_by_id_and_unknown_id(server):
+    async with Client(server) as client:
+        got = await client.call_tool("slice", {"path": "docs/design.md", "sections": ["s3"]})
+        bad = await client.call_tool("slice", {"path": "docs/design.md", "sections": ["s99"]})
+    assert "cached for 60 seconds" in text(got)
+    assert bad.is_error and "s99" in text(bad)
+
+
+async def test_slice_inline_text_and_a_handle(server):
+    async with Client(server, mode="legacy") as client:
+        inline = await client.call_tool("slice", {"text": DESIGN, "role": "ops engineer deploying it"})
+        made = text(await client.call_tool("stash", {"content": DESIGN, "description": "design"}))
+        by_handle = await client.call_tool("slice", {"handle": made.split(" · ")[0], "role": "ops engineer"})
+    assert "load balancer" in text(inline) and "load balancer" in text(by_handle)
+
+
+async def test_slice_needs_exactly_one_source(server):
+    async with Client(server) as client:
+        r = await client.call_tool("slice", {"role": "x"})
+        two = await client.call_tool("slice", {"path": "docs/design.md", "text": "x", "role": "x"})
+    assert r.is_error and "exactly one of path, handle or text" in text(r)
+    assert two.is_error
+
+
+async def test_prune_a_file_by_fields_saves_tokens(server, repo):
+    async with Client(server) as client:
+        r = await client.call_tool(
+            "prune", {"path": "data/issues.json", "fields": ["[*].{number,state,user.login}"]}
+        )
+    out = text(r)
+    assert not r.is_error and "dev7" in out and "avatar_url" not in out and "Long description" not in out
+    whole = tokens.count((repo / "data/issues.json").read_text())
+    assert tokens.count(out) < whole * 0.2
+
+
+async def test_prune_inline_by_need(server):
+    async with Client(server) as client:
+        r = await client.call_tool("prune", {"json": json.dumps(ISSUES), "need": "which issues are open"})
+    assert not r.is_error and "state" in text(r)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"json": "{not json"}, "line 1"),
+        ({"json": "[1, 2]", "fields": ["items[*].id"]}, "items"),
+        ({"json": "{}", "expression": "[?"}, "JMESPath"),
+        ({"handle": "h:0123456789ab"}, "unknown handle"),
+        ({"path": "../secrets.json"}, "outside the configured roots"),
+    ],
+)
+async def test_prune_errors_are_clear(server, args, message):
+    async with Client(server) as client:
+        r = await client.call_tool("prune", args)
+    assert r.is_error and message.lower() in text(r).lower()
