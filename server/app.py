@@ -166,6 +166,7 @@ def run(
     allow_origins: list[str] | None = None,
     index_on_start: bool = True,
     use_ledger: bool = True,
+    toolsets: tuple[str, ...] | None = None,
 ) -> None:
     """Serve until the client disconnects (stdio) or the process is stopped (HTTP)."""
     if transport == "http" and not _is_loopback(host) and not token:
@@ -175,7 +176,7 @@ def run(
         )
     ws = Workspace(cfg.roots, cfg.workspace_options(), why_no_roots=cfg.why_no_roots)
     ledger = cfg.open_ledger() if use_ledger else None
-    server = build_server(ws, cfg, ledger)
+    server = build_server(ws, cfg, ledger, toolsets or TOOLSETS)
     background = Background(ws, cfg.refresh_seconds)
     if index_on_start:
         background.start()

@@ -338,6 +338,12 @@ def status(roots, index_dir, exclude, as_json) -> None:
     help="Ledger file (default: $TOKENLEAN_LEDGER or the user data dir).",
 )
 @click.option("--no-ledger", is_flag=True, help="Record nothing and apply no task budgets.")
+@click.option(
+    "--toolsets",
+    default=None,
+    metavar="LIST",
+    help="Comma-separated toolsets to expose: code, docs, ledger (default: all).",
+)
 def serve(
     roots,
     index_dir,
@@ -351,6 +357,7 @@ def serve(
     no_index_on_start,
     ledger_path,
     no_ledger,
+    toolsets,
 ) -> None:
     """Run the MCP server (stdio by default; --transport http for streamable HTTP)."""
     with _user_errors():
@@ -383,6 +390,7 @@ def serve(
             allow_origins=list(allow_origin),
             index_on_start=not no_index_on_start,
             use_ledger=not no_ledger,
+            toolsets=tuple(t.strip() for t in toolsets.split(",") if t.strip()) if toolsets else None,
         )
 
 

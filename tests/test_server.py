@@ -250,3 +250,34 @@ def test_not_a_project_spots_home_root_and_tool_folders(tmp_path, monkeypatch):
     assert "settings folder" in not_a_project(tmp_path / ".claude" / "projects")
     assert not_a_project(tmp_path / "code" / "app") is None
     assert not_a_project(tmp_path.anchor and tmp_path.__class__("/")) == "the filesystem root"
+
+
+async def test_toolsets_choose_what_the_server_exposes(repo, index_dir):
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            "-m",
+            "tokenlean",
+            "serve",
+            "--root",
+            str(repo),
+            "--toolsets",
+            "code,ledger",
+            "--no-index-on-start",
+        ],
+        env=_env(index_dir),
+    )
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+    assert names == ["search", "read", "ledger"]
+
+
+def test_unknown_toolset_is_refused(repo):
+    r = subprocess.run(
+        [sys.executable, "-m", "tokenlean", "serve", "--root", str(repo), "--toolsets", "code,magic"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1 and "unknown toolset 'magic'" in r.stderr
