@@ -78,7 +78,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     env = dict(os.environ)
-    env["TOKENLEAN_INDEX_DIR"] = tempfile.mkdtemp(prefix="tokenlean-startup-")
+    scratch = tempfile.mkdtemp(prefix="tokenlean-startup-")
+    env["TOKENLEAN_INDEX_DIR"] = scratch
+    env["TOKENLEAN_LEDGER"] = f"{scratch}/ledger.db"  # keep the user's ledger out of the measurement
     subprocess.run(
         [sys.executable, "-m", "tokenlean", "index", str(args.root), "-q"],
         env=env,

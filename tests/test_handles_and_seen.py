@@ -103,7 +103,7 @@ async def test_read_as_handle_keeps_the_file_server_side(server):
         made = text(await client.call_tool("read", {"path": "web/cart.ts", "as_handle": True}))
         handle = made.split(" · ")[0]
         back = text(await client.call_tool("read", {"handle": handle}))
-    assert "ShoppingCart" not in made and tokens.count(made) < 80
+    assert "ShoppingCart" not in made and tokens.count(made) < 100  # the random id varies in tokens
     assert "export class ShoppingCart" in back
 
 

@@ -211,7 +211,21 @@ def _locate_symbol(ws: Workspace, spec: str) -> tuple[Path, str, list[str]]:
 
 
 def read_text(result: ReadResult) -> str:
-    """The text form of a read; also sets `result.tokens`."""
+    """The text form of a read, within its budget (the outline of what follows shrinks first);
+    also sets `result.tokens`."""
+    outline, also = list(result.outline), list(result.also)
+    while True:
+        text = _read_text(result, outline, also)
+        result.tokens = tokens.count(text)
+        if result.tokens <= result.budget or not (outline or also):
+            return text
+        if outline:
+            outline = outline[: len(outline) // 2]
+        else:
+            also = also[: len(also) // 2]
+
+
+def _read_text(result: ReadResult, outline: list[str], also: list[str]) -> str:
     label = f" · {result.kind} {result.symbol}" if result.symbol else ""
     head = (
         f"{result.path}:{result.start_line}-{result.end_line} of {result.total_lines} lines{label}"
@@ -220,10 +234,8 @@ def read_text(result: ReadResult) -> str:
     parts = [head, *(f"! {note}" for note in result.notes), result.text]
     if result.next_lines:
         parts.append(f"… cut to fit {result.budget} tokens. Continue with lines={result.next_lines}")
-        if result.outline:
-            parts.append("Definitions further down: " + "; ".join(result.outline))
-    if result.also:
-        parts.append("Also named so: " + "; ".join(result.also))
-    text = "\n".join(parts)
-    result.tokens = tokens.count(text)
-    return text
+        if outline:
+            parts.append("Definitions further down: " + "; ".join(outline))
+    if also:
+        parts.append("Also named so: " + "; ".join(also))
+    return "\n".join(parts)
