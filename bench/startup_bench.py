@@ -2,7 +2,8 @@
 
     python bench/startup_bench.py [--root DIR] [--runs N]
 
-Speaks raw JSON-RPC over the child's stdin/stdout, as Claude Code and Codex do. The root is
+Speaks raw JSON-RPC over the child's stdin/stdout, as Claude Code and Codex do, then runs five
+searches and reads the server's peak RSS (with vectors, the embedding model is loaded by then). The root is
 indexed once beforehand, so the figures are for a warm index; the first search after start-up
 includes opening the index. Codex gives MCP servers 10 s to start; our target is 1 s.
 """
@@ -43,7 +44,27 @@ def rpc(proc: subprocess.Popen, message: dict) -> dict:
             return reply
 
 
-def one_run(root: Path, env: dict) -> tuple[float, float]:
+QUERIES = [
+    "parse command line arguments",
+    "compress data with zlib",
+    "ThreadPoolExecutor.submit",
+    "asyncio/tasks.py",
+    "retry when the connection is reset",
+]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The child's high-water resident set (Linux /proc), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def one_run(root: Path, env: dict) -> tuple[float, float, float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tokenlean", "serve", "--root", str(root)],
@@ -57,19 +78,22 @@ def one_run(root: Path, env: dict) -> tuple[float, float]:
         rpc(proc, INIT)
         initialized = time.perf_counter() - started
         proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
-        call = {
-            "jsonrpc": "2.0",
-            "id": 2,
-            "method": "tools/call",
-            "params": {"name": "search", "arguments": {"query": "parse command line arguments"}},
-        }
-        reply = rpc(proc, call)
-        assert not reply["result"].get("isError"), reply
-        searched = time.perf_counter() - started
+        searched = 0.0
+        for i, query in enumerate(QUERIES):
+            call = {
+                "jsonrpc": "2.0",
+                "id": 2 + i,
+                "method": "tools/call",
+                "params": {"name": "search", "arguments": {"query": query}},
+            }
+            reply = rpc(proc, call)
+            assert not reply["result"].get("isError"), reply
+            searched = searched or time.perf_counter() - started
+        rss = peak_rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    return initialized, searched
+    return initialized, searched, rss
 
 
 def main() -> None:
@@ -90,10 +114,12 @@ def main() -> None:
     runs = [one_run(args.root, env) for _ in range(args.runs)]
     init = [r[0] for r in runs]
     first = [r[1] for r in runs]
+    rss = [r[2] for r in runs]
     print(f"root: {args.root} ({args.runs} runs)")
     print(f"{'measure':<36}{'median':>9}{'max':>9}")
     print(f"{'start -> initialize answered (s)':<36}{statistics.median(init):>9.2f}{max(init):>9.2f}")
     print(f"{'start -> first search answered (s)':<36}{statistics.median(first):>9.2f}{max(first):>9.2f}")
+    print(f"{'server peak RSS after 5 searches (MB)':<36}{statistics.median(rss):>9.0f}{max(rss):>9.0f}")
 
 
 if __name__ == "__main__":

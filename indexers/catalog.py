@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sqlite3
 from pathlib import Path
 
+from . import sqlite_driver
 from .errors import IndexProblem
 from .sqlite_store import SQLiteStore, quarantine
 
@@ -42,7 +42,7 @@ def open_store(root: Path, index_dir: Path | str | None = None, *, repair: bool 
     path = index_path(root, index_dir)
     try:
         return SQLiteStore(path, root.resolve())
-    except sqlite3.DatabaseError as exc:
+    except sqlite_driver.database_errors() as exc:
         if not repair:
             raise IndexProblem(
                 f"the index at {path} is damaged ({exc}): run 'tokenlean index {root} --rebuild'"

@@ -23,6 +23,7 @@ from .errors import IndexBusy, IndexProblem
 from .languages import language_of
 from .sqlite_store import SQLiteStore
 from .store import FileRecord, FileUpdate
+from .vectors import VectorSummary, available, resolve, update_vectors
 from .walk import FileEntry, Walker
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class IndexOptions:
     includes: tuple[str, ...] = ()
     max_file_bytes: int = 1_000_000
     workers: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    vectors: str = "auto"  # auto, fast, quality or off (see embeddings.py)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class IndexSummary:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     repaired: str | None = None
+    vectors: VectorSummary | None = None
 
     @property
     def changed(self) -> int:
@@ -147,8 +150,14 @@ class Indexer:
         only: Iterable[str] | None = None,
         rebuild: bool = False,
         lock_timeout: float = 0,
+        with_vectors: bool = True,
     ) -> IndexSummary:
-        """Update the index. `only` limits the work to these relative paths (a freshness check)."""
+        """Update the index, then (unless told not to) embed what has no vector yet.
+
+        `only` limits the work to these relative paths (a freshness check). The embedding pass runs
+        after the lock is released: it only adds vectors, checks each chunk still exists when it
+        writes, and would otherwise keep every other update waiting.
+        """
         started = time.perf_counter()
         lock = self.lock(lock_timeout)
         try:
@@ -170,8 +179,25 @@ class Indexer:
                 store.close()
         finally:
             lock.release()
+        if with_vectors:
+            summary.vectors = self.vectorize(progress)
+            summary.index_bytes = sum(
+                p.stat().st_size for p in self.path.parent.glob(f"{self.path.name}*") if p.suffix != ".lock"
+            )
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def vectorize(self, progress: Progress | None = None) -> VectorSummary:
+        """Embed what has no vector yet; `auto` quietly does nothing where vectors cannot be built."""
+        setting = self.options.vectors
+        profile = resolve(setting)
+        if profile == "off":
+            return VectorSummary("off", skipped=available("fast") if setting == "auto" else "turned off")
+        store = open_store(self.root, self.index_dir)
+        try:
+            return update_vectors(store, profile, progress)
+        finally:
+            store.close()
 
     def _update(self, store: SQLiteStore, progress: Progress | None, only: set[str] | None) -> IndexSummary:
         summary = IndexSummary(self.root, self.path)

@@ -166,3 +166,15 @@ def _ledger001(db: sqlite3.Connection) -> None:
         CREATE INDEX tool_uses_by_session ON tool_uses(session);
         """,
     )
+
+
+@INDEX(2, "chunks remember whether and as what they were embedded")
+def _m002(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        ALTER TABLE chunks ADD COLUMN vec_hash TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chunks ADD COLUMN embedded INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX chunks_to_embed ON chunks(embedded) WHERE embedded = 0
+        """,
+    )

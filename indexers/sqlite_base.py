@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from . import sqlite_driver
 from .errors import TokenleanError
 from .migrations import Migrations
 
@@ -29,7 +30,9 @@ class SQLiteDatabase:
         self._migrate()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False, timeout=30)
+        db = sqlite_driver.connect(
+            str(self.db_path), isolation_level=None, check_same_thread=False, timeout=30
+        )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -50,7 +53,7 @@ class SQLiteDatabase:
     def close(self) -> None:
         with self._lock:
             for db in self._connections:
-                with suppress(sqlite3.Error):
+                with suppress(*sqlite_driver.errors()):
                     db.close()
             self._connections.clear()
         self._local = threading.local()

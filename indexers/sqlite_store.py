@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -10,7 +11,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from pathlib import Path
 
+from . import sqlite_driver
 from .chunks import Chunk, Symbol
+from .embeddings import chunk_text
 from .errors import IndexProblem
 from .migrations import INDEX
 from .sqlite_base import SQLiteDatabase
@@ -61,6 +64,7 @@ class SQLiteStore(SQLiteDatabase):
         if not db_path.exists() and not create:
             raise IndexProblem(f"no index at {db_path}")
         self.root = root
+        self.vectors_supported = sqlite_driver.driver().vectors
         super().__init__(db_path)
         if self.get_meta("terms_version") not in (None, TERMS_VERSION):
             self._rebuild_lexical()
@@ -125,14 +129,16 @@ class SQLiteStore(SQLiteDatabase):
                 ((size, mtime, path) for path, size, mtime in touches),
             )
             for update in updates:
-                self._delete_file(db, update.record.path)
-                self._insert_file(db, update)
+                carried = self._delete_file(db, update.record.path)
+                self._insert_file(db, update, carried)
 
-    def _delete_file(self, db: sqlite3.Connection, path: str) -> None:
+    def _delete_file(self, db: sqlite3.Connection, path: str) -> dict[str, bytes]:
+        """Remove a file from every table; returns its chunks' vectors by embedding hash, for reuse."""
         row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         if row is None:
-            return
+            return {}
         fid = row[0]
+        carried = self._drop_vectors(db, fid)
         path_terms = index_text(path)
         old = [
             ChunkRow._make(r)
@@ -155,8 +161,38 @@ class SQLiteStore(SQLiteDatabase):
         db.execute("DELETE FROM symbols WHERE file_id = ?", (fid,))
         db.execute("DELETE FROM chunks WHERE file_id = ?", (fid,))
         db.execute("DELETE FROM files WHERE id = ?", (fid,))
+        return carried
 
-    def _insert_file(self, db: sqlite3.Connection, update: FileUpdate) -> None:
+    def _drop_vectors(self, db: sqlite3.Connection, fid: int) -> dict[str, bytes]:
+        if not self._has_vector_table(db):
+            return {}
+        if not self.vectors_supported:
+            # This SQLite cannot open the vector table: mark it out of date so a build that can
+            # rebuilds it, rather than leave vectors of chunks that no longer exist.
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('vectors_invalid', '1')")
+            return {}
+        rows = db.execute(
+            "SELECT id, vec_hash FROM chunks WHERE file_id = ? AND embedded = 1", (fid,)
+        ).fetchall()
+        if not rows:
+            return {}
+        ids = [cid for cid, _ in rows]
+        hashes = dict(rows)
+        carried: dict[str, bytes] = {}
+        for batch in _batches(ids):
+            marks = ",".join("?" * len(batch))
+            for cid, vector in db.execute(
+                f"SELECT rowid, embedding FROM chunk_vectors WHERE rowid IN ({marks})", batch
+            ):
+                carried[hashes[cid]] = vector
+            db.execute(f"DELETE FROM chunk_vectors WHERE rowid IN ({marks})", batch)
+        return carried
+
+    @staticmethod
+    def _has_vector_table(db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_vectors'").fetchone() is not None
+
+    def _insert_file(self, db: sqlite3.Connection, update: FileUpdate, carried: dict[str, bytes]) -> None:
         r = update.record
         fid = db.execute(
             "INSERT INTO files(path, language, size, mtime_ns, hash, lines, tokens, parsed, indexed_at) "
@@ -167,9 +203,11 @@ class SQLiteStore(SQLiteDatabase):
         db.execute("INSERT INTO files_fts(rowid, path) VALUES (?, ?)", (fid, path_terms))
         starts: list[tuple[int, int, int]] = []  # (start, end, chunk id) for mapping symbols
         for chunk in update.chunks:
+            vec_hash = _vec_hash(r.path, chunk)
+            reused = carried.get(vec_hash)
             cid = db.execute(
-                "INSERT INTO chunks(file_id, start_line, end_line, kind, symbol, parent, signature, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks(file_id, start_line, end_line, kind, symbol, parent, signature, text, "
+                "vec_hash, embedded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     fid,
                     chunk.start_line,
@@ -179,8 +217,12 @@ class SQLiteStore(SQLiteDatabase):
                     chunk.parent,
                     chunk.signature,
                     chunk.text,
+                    vec_hash,
+                    int(reused is not None),
                 ),
             ).lastrowid
+            if reused is not None:  # same text as before the file changed: keep its vector
+                db.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, reused))
             starts.append((chunk.start_line, chunk.end_line, cid))
             db.execute(
                 "INSERT INTO chunks_fts(rowid, name, path, body) VALUES (?, ?, ?, ?)",
@@ -208,6 +250,74 @@ class SQLiteStore(SQLiteDatabase):
             "INSERT INTO symbols_trigrams(rowid, lname) SELECT id, lname FROM symbols WHERE file_id = ?",
             (fid,),
         )
+
+    # -- vectors (the embedding pass runs after the lexical update, so search never waits for it)
+
+    def prepare_vectors(self, model: str, dims: int) -> None:
+        """Make the vector table hold `model`'s vectors: a new model or a stale table starts over."""
+        if not self.vectors_supported:
+            raise IndexProblem(
+                f"vectors need a SQLite that loads sqlite-vec: {sqlite_driver.driver().problem}"
+            )
+        with self._write() as db:
+            current = db.execute("SELECT value FROM meta WHERE key = 'vector_model'").fetchone()
+            invalid = db.execute("SELECT value FROM meta WHERE key = 'vectors_invalid'").fetchone()
+            if current and current[0] == f"{model}:{dims}" and not invalid and self._has_vector_table(db):
+                return
+            db.execute("DROP TABLE IF EXISTS chunk_vectors")
+            db.execute(
+                "CREATE VIRTUAL TABLE chunk_vectors USING "
+                f"vec0(embedding float[{dims}] distance_metric=cosine)"
+            )
+            db.execute("UPDATE chunks SET embedded = 0 WHERE embedded = 1")
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('vector_model', ?)", (f"{model}:{dims}",)
+            )
+            db.execute("DELETE FROM meta WHERE key = 'vectors_invalid'")
+
+    def vector_model(self) -> str | None:
+        """'model:dims' of the vectors held, or None (none built, or this SQLite cannot read them)."""
+        if not self.vectors_supported or not self._has_vector_table(self.db):
+            return None
+        if self.get_meta("vectors_invalid"):
+            return None
+        return self.get_meta("vector_model")
+
+    def vector_counts(self) -> tuple[int, int]:
+        """(chunks embedded, chunks in all)."""
+        done, total = self.db.execute("SELECT coalesce(sum(embedded), 0), count(*) FROM chunks").fetchone()
+        return int(done), int(total)
+
+    def chunks_to_embed(self, limit: int) -> list[tuple[int, str]]:
+        """(chunk id, text to embed) for chunks without a vector."""
+        rows = self.db.execute(
+            "SELECT c.id, f.path, c.symbol, c.parent, c.signature, c.text FROM chunks c "
+            "JOIN files f ON f.id = c.file_id WHERE c.embedded = 0 LIMIT ?",
+            (limit,),
+        )
+        return [(cid, chunk_text(path, sym, parent, sig, text)) for cid, path, sym, parent, sig, text in rows]
+
+    def put_vectors(self, rows: list[tuple[int, bytes]]) -> None:
+        with self._write() as db:
+            live = {
+                cid
+                for batch in _batches([cid for cid, _ in rows])
+                for (cid,) in db.execute(
+                    f"SELECT id FROM chunks WHERE embedded = 0 AND id IN ({','.join('?' * len(batch))})",
+                    batch,
+                )
+            }
+            keep = [(cid, vec) for cid, vec in rows if cid in live]  # a chunk may have gone meanwhile
+            db.executemany("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", keep)
+            db.executemany("UPDATE chunks SET embedded = 1 WHERE id = ?", ((cid,) for cid, _ in keep))
+
+    def nearest(self, vector: bytes, limit: int) -> list[tuple[int, float]]:
+        """Chunk ids by cosine similarity to `vector` (float32 bytes), best first."""
+        rows = self.db.execute(
+            "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?",
+            (vector, limit + TIE_MARGIN),
+        ).fetchall()
+        return self._by_place([(cid, 1.0 - dist) for cid, dist in rows])[:limit]
 
     # -- reading
 
@@ -373,6 +483,11 @@ class SQLiteStore(SQLiteDatabase):
         paths = {fid: row.path for fid, row in self.files(list(scored)).items()}
         ranked = sorted(scored.items(), key=lambda kv: (-round(kv[1], 9), paths.get(kv[0], "")))
         return ranked[:limit]
+
+
+def _vec_hash(path: str, chunk: Chunk) -> str:
+    text = chunk_text(path, chunk.symbol, chunk.parent, chunk.signature, chunk.text)
+    return hashlib.blake2b(text.encode("utf-8", errors="replace"), digest_size=12).hexdigest()
 
 
 def _chunk_for(starts: list[tuple[int, int, int]], symbol: Symbol) -> int | None:

@@ -130,6 +130,14 @@ class Store(Protocol):
         """How many chunks contain each term (terms absent from the index are left out)."""
         ...
 
+    def vector_model(self) -> str | None:
+        """'model:dims' of the chunk vectors the index holds, or None."""
+        ...
+
+    def nearest(self, vector: bytes, limit: int) -> list[tuple[int, float]]:
+        """Chunk ids by cosine similarity to `vector` (float32 bytes), best first."""
+        ...
+
     def symbols_exact(self, names: list[str], limit: int) -> list[SymbolRow]:
         """Symbols whose name equals one of `names`, case-insensitively."""
         ...

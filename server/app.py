@@ -101,6 +101,7 @@ class Background:
             for root in self.ws.roots:
                 try:
                     self.ws.refresh(root, max_age=self.interval)
+                    self.ws.vectorize(root)  # after the lexical update: search never waits for it
                 except TokenleanError as exc:
                     log.warning("index refresh of %s failed: %s", root, exc)
                 except Exception:  # the refresher must never take the server down
@@ -174,7 +175,9 @@ def run(
             f"refusing to serve on {host} without a bearer token: anyone on the network could read the "
             "repository. Pass --token (or $TOKENLEAN_TOKEN), or bind to 127.0.0.1"
         )
-    ws = Workspace(cfg.roots, cfg.workspace_options(), why_no_roots=cfg.why_no_roots)
+    options = cfg.workspace_options()
+    options.inline_vectors = False  # the background thread embeds; searches answer meanwhile
+    ws = Workspace(cfg.roots, options, why_no_roots=cfg.why_no_roots)
     ledger = cfg.open_ledger() if use_ledger else None
     server = build_server(ws, cfg, ledger, toolsets or TOOLSETS)
     background = Background(ws, cfg.refresh_seconds)

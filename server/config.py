@@ -3,7 +3,7 @@
 Config files (TOML, all keys optional): the user's `~/.config/tokenlean/config.toml` (or
 $TOKENLEAN_CONFIG), then a project's `.tokenlean.toml` in the first root. Keys: exclude, include,
 max_file_kb, workers, index_dir, search_limit, search_budget, read_budget, refresh_seconds,
-ledger, task_budget_soft, task_budget_hard.
+ledger, task_budget_soft, task_budget_hard, vectors.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ _KEYS = {
     "read_budget": int,
     "refresh_seconds": (int, float),
     "ledger": str,
+    "vectors": str,
     "task_budget_soft": int,
     "task_budget_hard": int,
 }
@@ -84,6 +85,7 @@ class Config:
     read_budget: int = 3000
     refresh_seconds: float = 10.0
     ledger_path: Path | None = None  # default: $TOKENLEAN_LEDGER or the user data dir
+    vectors: str = "auto"  # auto, fast, quality or off
     task_budget_soft: int | None = None
     task_budget_hard: int | None = None
     sources: list[str] = field(default_factory=list)  # config files that were read
@@ -91,7 +93,10 @@ class Config:
 
     def index_options(self) -> IndexOptions:
         options = IndexOptions(
-            excludes=self.excludes, includes=self.includes, max_file_bytes=self.max_file_kb * 1000
+            excludes=self.excludes,
+            includes=self.includes,
+            max_file_bytes=self.max_file_kb * 1000,
+            vectors=self.vectors,
         )
         if self.workers:
             options.workers = self.workers
@@ -141,6 +146,7 @@ def load_config(
     max_file_kb: int | None = None,
     workers: int | None = None,
     refresh_seconds: float | None = None,
+    vectors: str | None = None,
 ) -> Config:
     """Merge config files with explicit arguments (arguments win; list options add up)."""
     resolved = []
@@ -171,6 +177,7 @@ def load_config(
             "refresh_seconds",
             "task_budget_soft",
             "task_budget_hard",
+            "vectors",
         ):
             if key in data:
                 setattr(cfg, key, data[key])
@@ -189,4 +196,8 @@ def load_config(
         cfg.workers = workers
     if refresh_seconds is not None:
         cfg.refresh_seconds = refresh_seconds
+    if vectors is not None:
+        cfg.vectors = vectors
+    if cfg.vectors not in ("auto", "fast", "quality", "off"):
+        raise ConfigError(f"vectors must be auto, fast, quality or off (got {cfg.vectors!r})")
     return cfg

@@ -96,3 +96,18 @@ def _suffix_match(frame_path: str, rel: str) -> bool:
     b = rel.split("/")
     n = min(len(a), len(b))
     return n > 0 and a[-n:] == b[-n:]
+
+
+def vectors(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+    """Chunks nearest to the query's embedding; nothing when the index has no vectors (yet)."""
+    model = store.vector_model()
+    if not model:
+        return []
+    from tokenlean.indexers import embeddings
+
+    profile = "quality" if model.startswith(embeddings.QUALITY_NAME) else "fast"
+    try:
+        query = embeddings.embedder(profile).embed([plan.text[: embeddings.EMBED_CHARS]])[0]
+    except embeddings.EmbeddingsUnavailable:
+        return []  # vectors were built by a process that had the model; this one does not
+    return [cid for cid, _ in store.nearest(query.tobytes(), limit)]

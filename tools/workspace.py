@@ -26,6 +26,7 @@ class WorkspaceOptions:
     index: IndexOptions | None = None
     auto_index: bool = True  # build a missing index on first use instead of failing
     refresh_seconds: float = 0.0  # re-walk a root before a query when its last walk is older
+    inline_vectors: bool = True  # embed during updates (CLI); a server embeds in the background
     max_read_bytes: int = 2_000_000
 
 
@@ -51,6 +52,7 @@ class Workspace:
         self._walked: dict[Path, float] = {}
         self._lock = threading.RLock()
         self._index_locks = {root: threading.Lock() for root in self.roots}
+        self._vector_locks = {root: threading.Lock() for root in self.roots}
         self.last_summaries: dict[Path, IndexSummary] = {}
 
     def indexer(self, root: Path) -> Indexer:
@@ -78,11 +80,24 @@ class Workspace:
         """Run the indexer on a root (all files, or `only` these relative paths)."""
         with self._index_locks[root]:
             progress = self._progress(root) if (self._progress and only is None) else None
-            summary = self.indexer(root).run(progress=progress, only=only, lock_timeout=lock_timeout)
+            try:
+                summary = self.indexer(root).run(
+                    progress=progress,
+                    only=only,
+                    lock_timeout=lock_timeout,
+                    with_vectors=self.options.inline_vectors and only is None,
+                )
+            finally:
+                getattr(progress, "close", lambda: None)()
             if only is None:
                 self._walked[root] = time.monotonic()
                 self.last_summaries[root] = summary
             return summary
+
+    def vectorize(self, root: Path):
+        """Embed the chunks of a root that have no vector yet (a no-op when vectors are off)."""
+        with self._vector_locks[root]:
+            return self.indexer(root).vectorize()
 
     def refresh(self, root: Path, max_age: float | None = None) -> IndexSummary | None:
         """Re-walk a root if its last walk is older than `max_age` seconds (cheap stat pass)."""

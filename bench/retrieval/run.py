@@ -68,6 +68,7 @@ TL_METHODS: dict[str, list[str] | None] = {
     "tl:bm25": ["bm25"],
     "tl:symbol": ["symbol"],
     "tl:path": ["path"],
+    "tl:vector": ["vector"],
 }
 BASELINES = ("bm25-file", "grep-file")
 METHODS = (*TL_METHODS, *BASELINES)
