@@ -39,8 +39,16 @@ def evaluate(path: Path, verbose: bool = False) -> dict:
             tn += 1
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    return {"malicious": tp + fn, "benign": tn + fp, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
-            "precision": precision, "recall": recall}
+    return {
+        "malicious": tp + fn,
+        "benign": tn + fp,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": precision,
+        "recall": recall,
+    }
 
 
 def main() -> None:
