@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -98,18 +99,38 @@ class _Def:
         return outer or self.explicit_parent
 
 
-@lru_cache(maxsize=64)
+_parsers = threading.local()  # a tree-sitter Parser must not be shared between threads
+
+
 def _grammar(language: str) -> tuple[Any, Any] | None:
-    """(parser, tags query) for a language, or None when either is missing."""
+    """(this thread's parser, tags query) for a language, or None when either is missing."""
+    query = _query(language)
+    if query is None:
+        return None
+    cache = getattr(_parsers, "by_language", None)
+    if cache is None:
+        cache = _parsers.by_language = {}
+    parser = cache.get(language)
+    if parser is None:
+        from tree_sitter import Parser
+        from tree_sitter_language_pack import get_language
+
+        parser = cache[language] = Parser(get_language(language))
+    return parser, query
+
+
+@lru_cache(maxsize=64)
+def _query(language: str) -> Any:
+    """The compiled tags query of a language (immutable, so shared), or None."""
     try:
         source = resources.files(__package__).joinpath(f"queries/{language}-tags.scm").read_text()
     except (FileNotFoundError, OSError):
         return None
     try:
         from tree_sitter import Query
-        from tree_sitter_language_pack import get_language, get_parser
+        from tree_sitter_language_pack import get_language
 
-        return get_parser(language), Query(get_language(language), source)
+        return Query(get_language(language), source)
     except Exception as exc:  # a grammar that fails to load degrades to line windows
         log.warning("tree-sitter grammar for %s unavailable (%s); using line windows", language, exc)
         return None

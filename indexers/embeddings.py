@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -91,9 +90,13 @@ class StaticEmbedder:
         self.model = StaticModel.from_pretrained(str(path))
         self.name = FAST_NAME
         self.dims = int(self.model.dim)
+        # The Rust tokenizer behind it refuses concurrent use ("Already borrowed"): one at a time.
+        self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self.model.encode([t[:EMBED_CHARS] for t in texts], show_progress_bar=False))
+        with self._lock:
+            vectors = self.model.encode([t[:EMBED_CHARS] for t in texts], show_progress_bar=False)
+        return _normalise(vectors)
 
 
 class TransformerEmbedder:
@@ -112,9 +115,12 @@ class TransformerEmbedder:
         self.name = QUALITY_NAME
         dims = getattr(self.model, "get_embedding_dimension", None)  # renamed in sentence-transformers 6
         self.dims = int((dims or self.model.get_sentence_embedding_dimension)())
+        self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self.model.encode(texts, batch_size=64, show_progress_bar=False))
+        with self._lock:
+            vectors = self.model.encode(texts, batch_size=64, show_progress_bar=False)
+        return _normalise(vectors)
 
 
 _build_lock = threading.Lock()
@@ -156,14 +162,26 @@ def build_fast_model(target: Path | None = None) -> Path:
         return target
 
 
-@lru_cache(maxsize=2)
+_embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
 def embedder(profile: str = "fast") -> Embedder:
-    """The embedder of a profile (loaded once per process)."""
+    """The embedder of a profile, loaded once per process even when many threads ask at once."""
     if profile not in PROFILES:
         raise EmbeddingsUnavailable(f"unknown embedding profile {profile!r}: choose fast or quality")
-    if profile == "quality":
-        return TransformerEmbedder()
-    return StaticEmbedder(fast_model_path() or build_fast_model())
+    found = _embedders.get(profile)
+    if found is None:
+        with _embedders_lock:
+            found = _embedders.get(profile)
+            if found is None:
+                found = (
+                    TransformerEmbedder()
+                    if profile == "quality"
+                    else StaticEmbedder(fast_model_path() or build_fast_model())
+                )
+                _embedders[profile] = found
+    return found
 
 
 def chunk_text(path: str, symbol: str, parent: str, signature: str, text: str) -> str:

@@ -317,7 +317,8 @@ class SQLiteStore(SQLiteDatabase):
             "SELECT rowid, distance FROM chunk_vectors WHERE embedding MATCH ? AND k = ?",
             (vector, limit + TIE_MARGIN),
         ).fetchall()
-        return self._by_place([(cid, 1.0 - dist) for cid, dist in rows])[:limit]
+        # A zero vector (a query of words the model does not know) has no cosine distance at all.
+        return self._by_place([(cid, 1.0 - dist) for cid, dist in rows if dist is not None])[:limit]
 
     # -- reading
 

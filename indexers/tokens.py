@@ -11,7 +11,6 @@ import base64
 import gzip
 import hashlib
 import threading
-from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -33,24 +32,28 @@ _PATTERN = "|".join(
     ]
 )
 _lock = threading.Lock()
+_loaded: list[tiktoken.Encoding] = []
 
 
-@lru_cache(maxsize=1)
 def _encoding() -> tiktoken.Encoding:
+    """The encoding, built once per process even when many threads ask at the same moment."""
+    if not _loaded:
+        with _lock:
+            if not _loaded:
+                _loaded.append(_build())
+    return _loaded[0]
+
+
+def _build() -> tiktoken.Encoding:
     import tiktoken  # imported lazily: ~0.4 s to build the ranks, not wanted at server start
 
-    with _lock:
-        raw = gzip.decompress(
-            resources.files(__package__).joinpath("data/o200k_base.tiktoken.gz").read_bytes()
-        )
-        if hashlib.sha256(raw).hexdigest() != _SHA256:
-            raise RuntimeError("the packaged o200k_base encoding is corrupt: reinstall tokenlean")
-        ranks = {
-            base64.b64decode(tok): int(rank) for tok, rank in (line.split() for line in raw.splitlines())
-        }
-        return tiktoken.Encoding(
-            ENCODING, pat_str=_PATTERN, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": 199999}
-        )
+    raw = gzip.decompress(resources.files(__package__).joinpath("data/o200k_base.tiktoken.gz").read_bytes())
+    if hashlib.sha256(raw).hexdigest() != _SHA256:
+        raise RuntimeError("the packaged o200k_base encoding is corrupt: reinstall tokenlean")
+    ranks = {base64.b64decode(tok): int(rank) for tok, rank in (line.split() for line in raw.splitlines())}
+    return tiktoken.Encoding(
+        ENCODING, pat_str=_PATTERN, mergeable_ranks=ranks, special_tokens={"<|endoftext|>": 199999}
+    )
 
 
 def count(text: str) -> int:

@@ -62,6 +62,14 @@ class CallRunner:
         except TokenleanError as exc:
             self._record(caller, tool, arguments, started, tokens.count(str(exc)), 0, 0, "", str(exc))
             raise ToolError(str(exc)) from exc
+        except Exception as exc:  # a bug of ours: say so plainly, log it in full, keep serving
+            log.exception("%s failed unexpectedly", tool)
+            message = (
+                f"tokenlean hit an internal error in {tool} ({type(exc).__name__}); it is logged on the "
+                "server's stderr. Retry once; if it repeats, narrow the call or report the log."
+            )
+            self._record(caller, tool, arguments, started, tokens.count(message), 0, 0, "", message)
+            raise ToolError(message) from exc
         body_tokens = tokens.count(out.text)
         over_soft = allowance.soft is not None and allowance.spent + body_tokens > allowance.soft
         if not out.footer and not over_soft:

@@ -110,4 +110,6 @@ def vectors(store: Store, plan: QueryPlan, limit: int) -> list[int]:
         query = embeddings.embedder(profile).embed([plan.text[: embeddings.EMBED_CHARS]])[0]
     except embeddings.EmbeddingsUnavailable:
         return []  # vectors were built by a process that had the model; this one does not
+    if not query.any():
+        return []  # no known word in the query: nothing to be near to
     return [cid for cid, _ in store.nearest(query.tobytes(), limit)]
