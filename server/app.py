@@ -17,6 +17,7 @@ from tokenlean.tools.workspace import Workspace
 
 from .calls import CallRunner
 from .config import Config
+from .meta import meta_server
 from .surface import ServerState, tool_specs
 
 log = logging.getLogger("tokenlean.server")
@@ -61,10 +62,15 @@ TOOLSETS = ("code", "docs", "ledger")
 
 
 def build_server(
-    ws: Workspace, cfg: Config, ledger: Ledger | None = None, toolsets: tuple[str, ...] = TOOLSETS
+    ws: Workspace,
+    cfg: Config,
+    ledger: Ledger | None = None,
+    toolsets: tuple[str, ...] = TOOLSETS,
+    meta: bool = False,
 ) -> MCPServer:
-    """An MCPServer exposing the tools of the chosen toolsets over `ws`. The list never changes
-    afterwards: clients cache it, and Codex ignores list-changed notifications."""
+    """An MCPServer exposing the tools of the chosen toolsets over `ws` (or, with `meta`, only a
+    find_tool/call_tool pair in front of them). The list never changes afterwards: clients cache
+    it, and Codex ignores list-changed notifications."""
     unknown = sorted(set(toolsets) - set(TOOLSETS))
     if unknown:
         raise TokenleanError(f"unknown toolset {unknown[0]!r}: choose from {', '.join(TOOLSETS)}")
@@ -78,7 +84,7 @@ def build_server(
         )
         tool = server._tool_manager.get_tool(spec.name)
         tool.parameters = lean_schema(tool.parameters)
-    return server
+    return meta_server(server) if meta else server
 
 
 class Background:
@@ -168,6 +174,7 @@ def run(
     index_on_start: bool = True,
     use_ledger: bool = True,
     toolsets: tuple[str, ...] | None = None,
+    meta: bool = False,
 ) -> None:
     """Serve until the client disconnects (stdio) or the process is stopped (HTTP)."""
     if transport == "http" and not _is_loopback(host) and not token:
@@ -179,7 +186,7 @@ def run(
     options.inline_vectors = False  # the background thread embeds; searches answer meanwhile
     ws = Workspace(cfg.roots, options, why_no_roots=cfg.why_no_roots)
     ledger = cfg.open_ledger() if use_ledger else None
-    server = build_server(ws, cfg, ledger, toolsets or TOOLSETS)
+    server = build_server(ws, cfg, ledger, toolsets or TOOLSETS, meta=meta)
     background = Background(ws, cfg.refresh_seconds)
     if index_on_start:
         background.start()

@@ -379,6 +379,9 @@ def status(roots, index_dir, exclude, as_json) -> None:
 )
 @click.option("--no-ledger", is_flag=True, help="Record nothing and apply no task budgets.")
 @click.option(
+    "--meta-tools", is_flag=True, help="Expose only find_tool/call_tool (for clients without tool search)."
+)
+@click.option(
     "--toolsets",
     default=None,
     metavar="LIST",
@@ -397,6 +400,7 @@ def serve(
     no_index_on_start,
     ledger_path,
     no_ledger,
+    meta_tools,
     toolsets,
 ) -> None:
     """Run the MCP server (stdio by default; --transport http for streamable HTTP)."""
@@ -431,6 +435,7 @@ def serve(
             index_on_start=not no_index_on_start,
             use_ledger=not no_ledger,
             toolsets=tuple(t.strip() for t in toolsets.split(",") if t.strip()) if toolsets else None,
+            meta=meta_tools,
         )
 
 

@@ -281,3 +281,25 @@ def test_unknown_toolset_is_refused(repo):
         timeout=60,
     )
     assert r.returncode == 1 and "unknown toolset 'magic'" in r.stderr
+
+
+async def test_meta_tools_find_then_call(repo, index_dir):
+    cfg = load_config([repo], index_dir=index_dir)
+    ws = Workspace(cfg.roots, cfg.workspace_options())
+    server = build_server(ws, cfg, None, meta=True)
+    async with Client(server) as client:
+        listed = (await client.list_tools()).tools
+        found = await client.call_tool("find_tool", {"need": "search the code for a function"})
+        called = await client.call_tool(
+            "call_tool", {"name": "search", "arguments": {"query": "verify_password"}}
+        )
+        wrong = await client.call_tool("call_tool", {"name": "nope"})
+        failing = await client.call_tool("call_tool", {"name": "read", "arguments": {"path": "../x"}})
+    ws.close()
+    assert [t.name for t in listed] == ["find_tool", "call_tool"]
+    raw = json.dumps([t.model_dump(by_alias=True, exclude_none=True) for t in listed])
+    assert tokens.count(raw) < 400
+    assert text_of(found).startswith("search:") and '"query"' in text_of(found)
+    assert "src/app/auth.py" in text_of(called)
+    assert wrong.is_error and "no tool 'nope'" in text_of(wrong)
+    assert failing.is_error and "outside the configured roots" in text_of(failing)
