@@ -99,12 +99,15 @@ def main() -> None:
     ):
         rows.append((label, asyncio.run(measure(base[0], base[1:] + extra, env, str(args.root)))))
     if args.others:
+        project = Path(tempfile.mkdtemp(prefix="tokenlean-toolslist-project-"))  # some servers write into it
+        (project / "main.py").write_text("def main():\n    return 0\n")
+        subprocess.run(["git", "init", "-q", str(project)], check=False)
         for label, kind, package, rel, extra in OTHERS:
             try:
                 where = install(kind, package)
                 command = str(where.joinpath(*rel))
-                argv = [a.replace("{root}", str(args.root)) for a in extra]
-                rows.append((label, asyncio.run(measure(command, argv, dict(os.environ), str(args.root)))))
+                argv = [a.replace("{root}", str(project)) for a in extra]
+                rows.append((label, asyncio.run(measure(command, argv, dict(os.environ), str(project)))))
             except Exception as exc:  # a server we cannot run is reported, not fatal
                 rows.append((label, f"skipped: {type(exc).__name__}: {str(exc)[:120]}"))
     print(f"{'server':<30}{'tools':>6}{'tools/list tokens':>19}{'always-loaded':>15}{'instructions':>14}")
