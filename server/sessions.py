@@ -22,6 +22,9 @@ class Caller:
     client: str  # the client's name from `initialize`, e.g. "claude-code", "codex-mcp-client"
     task: str  # explicit task id, else the session
     agent: str  # agent id when the client says, else ""
+    # False for stateless (2026-07-28+) requests without a session id: nothing says which agent's
+    # context they come from, so no "already sent" state may be assumed for them.
+    stateful: bool = True
 
 
 class Sessions:
@@ -33,17 +36,19 @@ class Sessions:
         self._lock = threading.Lock()
         self._process = f"p{os.getpid()}"
 
-    def _session_id(self, ctx: Any) -> str:
+    def _session_id(self, ctx: Any) -> tuple[str, bool]:
+        """(session id, whether it really identifies one agent's connection)."""
         connection = _get(ctx, "request_context", "session", "_connection")
         if connection is None:
-            return self._process
+            return self._process, False
         sid = getattr(connection, "session_id", None)
         if sid:
-            return f"http-{sid}"[:MAX_ID_CHARS]
+            return f"http-{sid}"[:MAX_ID_CHARS], True
         if getattr(connection, "protocol_version", "") in _stateless_versions():
-            # Stateless (2026-07-28+) requests each arrive on a fresh connection object: the server
-            # process, which serves one client over stdio, is the closest thing to a session.
-            return f"{self._process}-{client_name(ctx) or 'client'}"[:MAX_ID_CHARS]
+            # Stateless requests each arrive on a fresh connection object. For the ledger, the
+            # server process and client name are the closest thing to a session; for what an agent
+            # has already seen, nothing is (two clients could be behind it).
+            return f"{self._process}-{client_name(ctx) or 'client'}"[:MAX_ID_CHARS], False
         with self._lock:
             try:
                 known = self._ids.get(connection)
@@ -51,15 +56,15 @@ class Sessions:
                     known = self._ids[connection] = f"s-{uuid.uuid4().hex[:12]}"
             except TypeError:  # not weak-referenceable: fall back to its id for this process
                 known = self._fallback.setdefault(id(connection), f"s-{uuid.uuid4().hex[:12]}")
-            return known
+            return known, True
 
     def caller(self, ctx: Any, task: str | None = None) -> Caller:
-        session = self._session_id(ctx)
+        session, stateful = self._session_id(ctx)
         headers = {k.lower(): v for k, v in (_get(ctx, "headers") or {}).items()}
         meta = _meta(ctx)
         chosen_task = task or headers.get(TASK_HEADER) or meta.get(TASK_META) or session
         agent = headers.get(AGENT_HEADER) or meta.get(AGENT_META) or ""
-        return Caller(session, client_name(ctx) or "", _clean(chosen_task), _clean(agent))
+        return Caller(session, client_name(ctx) or "", _clean(chosen_task), _clean(agent), stateful)
 
 
 def _stateless_versions() -> frozenset[str]:

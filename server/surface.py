@@ -100,7 +100,9 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
             for hit in result.hits:
                 if hit.text and not hit.stale:
                     key = f"place:{hit.root}:{hit.rel}:{hit.start_line}-{hit.end_line}"
-                    sent = state.seen.deliver(caller.session, key, hit.text, "this place", full)
+                    sent = state.seen.deliver(
+                        caller.session, key, hit.text, "this place", full or not caller.stateful
+                    )
                     if sent.state == "unchanged":
                         hit.text, saved = f"({sent.text})", saved + sent.saved
             text = render.search_text(result, chosen)
@@ -165,7 +167,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 if result.symbol and not handle
                 else f"{result.path}:{result.start_line}-{result.end_line}"
             )
-            sent = state.seen.deliver(caller.session, key, result.text, label, full)
+            sent = state.seen.deliver(caller.session, key, result.text, label, full or not caller.stateful)
             if sent.state == "unchanged":
                 return Output(
                     sent.text, result.file_tokens, seen=sent.saved, root=str(result.root), footer=False

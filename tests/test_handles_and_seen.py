@@ -138,3 +138,12 @@ def test_handles_are_capped_in_number_and_size():
         handles.get(first.id)
     with pytest.raises(BadHandle, match="at most 100"):
         handles.put("x" * 200, "too big")
+
+
+async def test_stateless_requests_never_get_unchanged_markers(server):
+    # Without a session id nothing says two requests come from the same agent's context.
+    async with Client(server) as first, Client(server) as second:
+        await first.call_tool("read", READ)
+        again = text(await second.call_tool("read", READ))
+        same = text(await first.call_tool("read", READ))
+    assert "def verify_password" in again and "def verify_password" in same

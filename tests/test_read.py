@@ -121,3 +121,19 @@ def test_edited_file_symbol_lines_follow_the_new_content(workspace, repo):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
     r = read(workspace, "src/app/auth.py", symbol="verify_password")
     assert r.text.startswith("def verify_password")
+
+
+def test_read_a_nested_section_by_the_name_search_shows(workspace):
+    from tokenlean.tools.search import search
+
+    hit = search(workspace, "rate limiting quota").hits[0]
+    assert hit.qualified == "Guide > Rate limiting"
+    r = read(workspace, hit.path, symbol=hit.qualified)
+    assert r.text.startswith("## Rate limiting")
+
+
+def test_read_a_section_whose_title_has_dots(workspace, repo):
+    (repo / "CHANGES.md").write_text("# Changes\n\n## Release 1.0rc2 (2024)\n\nFixed the cache.\n")
+    r = read(workspace, "CHANGES.md", symbol="Release 1.0rc2 (2024)")
+    assert "Fixed the cache." in r.text
+    assert "Fixed the cache." in read(workspace, symbol="Changes > Release 1.0rc2 (2024)").text

@@ -63,16 +63,30 @@ def parse_lines(spec: str, total: int) -> tuple[int, int]:
     return start, min(end, total)
 
 
+def _split_spec(spec: str) -> tuple[list[str], str]:
+    """A symbol spec's parts and how its parents are joined: `Guide > Install` (a section, whose
+    title may hold dots) or `Parser.parse` / `Parser::parse` (code)."""
+    if " > " in spec:
+        return [p.strip() for p in spec.split(" > ") if p.strip()], " > "
+    return [p for p in _SEPARATORS.split(spec.strip()) if p], "."
+
+
 def _pick_symbol(candidates: list[SymbolRow], spec: str) -> list[SymbolRow]:
-    parts = [p for p in _SEPARATORS.split(spec.strip()) if p]
+    parts, joiner = _split_spec(spec)
     if not parts:
         raise BadRead("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
     name, parents = parts[-1], parts[:-1]
     exact = [s for s in candidates if s.name == name] or [
         s for s in candidates if s.name.lower() == name.lower()
     ]
+    if not exact and joiner == ".":  # a section title with a dot in it, e.g. "Gin 1.0rc2"
+        whole = spec.strip()
+        exact = [s for s in candidates if s.name == whole] or [
+            s for s in candidates if f"{s.parent}.{s.name}" == whole
+        ]
+        parents = []
     if parents:
-        suffix = ".".join(parents).lower()
+        suffix = joiner.join(parents).lower()
         exact = [s for s in exact if s.parent.lower().endswith(suffix)]
     return sorted(exact, key=lambda s: (s.kind not in _DEFINITION_KINDS, s.start_line))
 
@@ -195,13 +209,14 @@ def _prefix_only(body: str, c) -> str:
 
 
 def _locate_symbol(ws: Workspace, spec: str) -> tuple[Path, str, list[str]]:
-    parts = [p for p in _SEPARATORS.split(spec.strip()) if p]
+    parts, _ = _split_spec(spec)
     if not parts:
         raise BadRead("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
     found: list[tuple[Path, SymbolRow]] = []
     for root in ws.roots:
         store = ws.store(root)
-        found += [(root, s) for s in _pick_symbol(store.symbols_exact([parts[-1]], 50), spec)]
+        candidates = store.symbols_exact(list({parts[-1], spec.strip()}), 50)
+        found += [(root, s) for s in _pick_symbol(candidates, spec)]
     if not found:
         raise BadRead(f"no definition named {spec!r} in the index: search for it, or give its path")
     found.sort(key=lambda rs: (rs[1].kind not in _DEFINITION_KINDS, len(rs[1].path), rs[1].path))

@@ -79,7 +79,10 @@ class Hit:
 
     @property
     def qualified(self) -> str:
-        return f"{self.parent}.{self.symbol}" if self.parent and self.symbol else self.symbol
+        if not (self.parent and self.symbol):
+            return self.symbol
+        # Document sections nest as "Guide > Install" (titles hold dots); code as Parser.parse.
+        return f"{self.parent} > {self.symbol}" if self.kind == "section" else f"{self.parent}.{self.symbol}"
 
     def why_text(self) -> str:
         return " ".join(f"{s}#{r}" for s, r in self.why)
