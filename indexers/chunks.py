@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any, NamedTuple
+
+from . import imports as import_queries
+from .imports import Import
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ class FileChunks(NamedTuple):
     chunks: list[Chunk]
     symbols: list[Symbol]
     parsed: bool  # False when the file fell back to plain line windows
+    imports: Sequence[Import] = ()
 
 
 @dataclass(eq=False)
@@ -121,19 +126,29 @@ def _grammar(language: str) -> tuple[Any, Any] | None:
 
 @lru_cache(maxsize=64)
 def _query(language: str) -> Any:
-    """The compiled tags query of a language (immutable, so shared), or None."""
+    """The compiled tags query of a language, with its imports query appended so that one pass
+    over the tree finds both (immutable, so shared), or None."""
     try:
         source = resources.files(__package__).joinpath(f"queries/{language}-tags.scm").read_text()
     except (FileNotFoundError, OSError):
         return None
-    try:
-        from tree_sitter import Query
-        from tree_sitter_language_pack import get_language
+    from tree_sitter import Query
+    from tree_sitter_language_pack import get_language
 
-        return Query(get_language(language), source)
+    try:
+        tags = Query(get_language(language), source)
     except Exception as exc:  # a grammar that fails to load degrades to line windows
         log.warning("tree-sitter grammar for %s unavailable (%s); using line windows", language, exc)
         return None
+    extra = import_queries.query_source(language)
+    if not extra:
+        return tags
+    try:
+        # Import patterns come after the tag patterns, so the tags' pattern numbers are unchanged.
+        return Query(get_language(language), f"{source}\n{extra}")
+    except Exception as exc:  # a broken imports query costs the dependency edges, never the chunks
+        log.warning("imports query for %s unavailable (%s); no dependency edges", language, exc)
+        return tags
 
 
 def supported_languages() -> list[str]:
@@ -151,7 +166,7 @@ def split_lines(text: str) -> list[str]:
 
 
 def chunk_file(text: str, language: str) -> FileChunks:
-    """Chunks and symbols of one file's text."""
+    """Chunks, symbols and import statements of one file's text (one parse for all three)."""
     lines = split_lines(text)
     grammar = _grammar(language)
     if grammar is None or not lines:
@@ -161,7 +176,10 @@ def chunk_file(text: str, language: str) -> FileChunks:
     tree = parser.parse(src)
     if language == "markdown":
         return _markdown(tree, query, src, lines)
-    defs = _definitions(tree, query, src, lines)
+    from tree_sitter import QueryCursor
+
+    matches = QueryCursor(query).matches(tree.root_node)
+    defs = _definitions(matches, src, lines)
     chunks: list[Chunk] = []
     covered: list[tuple[int, int]] = []
     for d in _members([d for d in defs if d.parent is None]):
@@ -173,14 +191,12 @@ def chunk_file(text: str, language: str) -> FileChunks:
     symbols = [
         Symbol(d.name, d.kind, d.parent_name, d.signature, d.start_row + 1, d.end_row + 1) for d in defs
     ]
-    return FileChunks(chunks, symbols, True)
+    return FileChunks(chunks, symbols, True, import_queries.from_matches(matches, src))
 
 
-def _definitions(tree: Any, query: Any, src: bytes, lines: list[str]) -> list[_Def]:
-    from tree_sitter import QueryCursor
-
+def _definitions(matches: list[tuple[int, dict[str, list[Any]]]], src: bytes, lines: list[str]) -> list[_Def]:
     best: dict[tuple[int, int], tuple[int, _Def]] = {}
-    for pattern, caps in QueryCursor(query).matches(tree.root_node):
+    for pattern, caps in matches:
         kind = next((k[11:] for k in caps if k.startswith("definition.")), None)
         if kind is None or "name" not in caps:
             continue

@@ -20,6 +20,7 @@ from . import tokens
 from .catalog import index_path, open_store
 from .chunks import chunk_file, split_lines
 from .errors import IndexBusy, IndexProblem
+from .imports import manifest
 from .languages import language_of
 from .sqlite_store import SQLiteStore
 from .store import FileRecord, FileUpdate
@@ -120,7 +121,8 @@ def _process(root: str, entry: FileEntry, old_hash: str | None) -> _Skip | _Same
     record = FileRecord(
         entry.rel, language, entry.size, entry.mtime_ns, digest, len(lines), tokens.count(text), result.parsed
     )
-    return _Read(FileUpdate(record, result.chunks, result.symbols), warning)
+    imports = [*result.imports, *manifest(entry.rel, text)]
+    return _Read(FileUpdate(record, result.chunks, result.symbols, imports), warning)
 
 
 def _process_star(args: tuple[str, FileEntry, str | None]) -> _Skip | _Same | _Read:
@@ -253,6 +255,7 @@ class Indexer:
             if progress:
                 progress(done, total, todo[done - 1][1].rel)
         store.apply(updates, touches, deletions)
+        store.resolve_imports()
         summary.removed = len(deletions)
         store.set_meta({"last_update": str(time.time()), "root": str(self.root)})
         stats = store.stats()

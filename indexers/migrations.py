@@ -178,3 +178,35 @@ def _m002(db: sqlite3.Connection) -> None:
         CREATE INDEX chunks_to_embed ON chunks(embedded) WHERE embedded = 0
         """,
     )
+
+
+@INDEX(3, "import statements and the file-to-file edges they resolve to")
+def _m003(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        -- state: 0 to resolve, 1 resolved to indexed files, 2 external or not found.
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+            line INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            names TEXT NOT NULL,
+            state INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX imports_by_file ON imports(file_id);
+        CREATE INDEX imports_to_resolve ON imports(state) WHERE state = 0;
+        CREATE TABLE edges (
+            import_id INTEGER NOT NULL,
+            src INTEGER NOT NULL,
+            dst INTEGER NOT NULL,
+            names TEXT NOT NULL
+        );
+        CREATE INDEX edges_by_src ON edges(src);
+        CREATE INDEX edges_by_dst ON edges(dst);
+        CREATE INDEX edges_by_import ON edges(import_id);
+        -- Files indexed before imports were read: make the next update read them again.
+        UPDATE files SET size = -1, hash = ''
+        """,
+    )

@@ -15,13 +15,17 @@ from . import sqlite_driver
 from .chunks import Chunk, Symbol
 from .embeddings import chunk_text
 from .errors import IndexProblem
+from .imports import PACKAGE
 from .migrations import INDEX
+from .resolve import Resolver
 from .sqlite_base import SQLiteDatabase
 from .store import (
     ChunkRow,
+    EdgeRow,
     FileRow,
     FileState,
     FileUpdate,
+    ImportRow,
     IndexStats,
     SymbolRow,
 )
@@ -122,23 +126,31 @@ class SQLiteStore(SQLiteDatabase):
         deletions: list[str],
     ) -> None:
         with self._write() as db:
+            # Files that come or go (or a manifest that changes) can change what any import means:
+            # every import is resolved again. A changed file only needs its importers relinked.
+            relink = False
             for path in deletions:
-                self._delete_file(db, path)
+                relink |= self._delete_file(db, path) is not None
             db.executemany(
                 "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
                 ((size, mtime, path) for path, size, mtime in touches),
             )
             for update in updates:
                 carried = self._delete_file(db, update.record.path)
-                self._insert_file(db, update, carried)
+                relink |= carried is None or any(i.kind == PACKAGE for i in update.imports)
+                self._insert_file(db, update, carried or {})
+            if relink:
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('relink', '1')")
 
-    def _delete_file(self, db: sqlite3.Connection, path: str) -> dict[str, bytes]:
-        """Remove a file from every table; returns its chunks' vectors by embedding hash, for reuse."""
+    def _delete_file(self, db: sqlite3.Connection, path: str) -> dict[str, bytes] | None:
+        """Remove a file from every table; returns its chunks' vectors by embedding hash, for reuse,
+        or None when the index did not hold the file."""
         row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
         if row is None:
-            return {}
+            return None
         fid = row[0]
         carried = self._drop_vectors(db, fid)
+        self._unlink(db, fid)
         path_terms = index_text(path)
         old = [
             ChunkRow._make(r)
@@ -187,6 +199,17 @@ class SQLiteStore(SQLiteDatabase):
                 carried[hashes[cid]] = vector
             db.execute(f"DELETE FROM chunk_vectors WHERE rowid IN ({marks})", batch)
         return carried
+
+    @staticmethod
+    def _unlink(db: sqlite3.Connection, fid: int) -> None:
+        """Drop a file's imports and every edge touching it; its importers are resolved again."""
+        if db.execute("SELECT 1 FROM imports WHERE file_id = ? AND kind = ?", (fid, PACKAGE)).fetchone():
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('relink', '1')")
+        db.execute(
+            "UPDATE imports SET state = 0 WHERE id IN (SELECT import_id FROM edges WHERE dst = ?)", (fid,)
+        )
+        db.execute("DELETE FROM edges WHERE dst = ? OR src = ?", (fid, fid))
+        db.execute("DELETE FROM imports WHERE file_id = ?", (fid,))
 
     @staticmethod
     def _has_vector_table(db: sqlite3.Connection) -> bool:
@@ -250,6 +273,69 @@ class SQLiteStore(SQLiteDatabase):
             "INSERT INTO symbols_trigrams(rowid, lname) SELECT id, lname FROM symbols WHERE file_id = ?",
             (fid,),
         )
+        db.executemany(
+            "INSERT INTO imports(file_id, line, kind, spec, names, state) VALUES (?, ?, ?, ?, ?, ?)",
+            ((fid, i.line, i.kind, i.spec, i.names, int(i.kind == PACKAGE)) for i in update.imports),
+        )
+
+    # -- the import graph
+
+    def resolve_imports(self) -> int:
+        with self._write() as db:
+            everything = db.execute("SELECT 1 FROM meta WHERE key = 'relink'").fetchone() is not None
+            where = "i.kind != ?" if everything else "i.state = 0 AND i.kind != ?"
+            rows = db.execute(
+                "SELECT i.id, i.file_id, f.path, f.language, i.kind, i.spec, i.names FROM imports i "
+                f"JOIN files f ON f.id = i.file_id WHERE {where}",
+                (PACKAGE,),
+            ).fetchall()
+            if rows:
+                ids = dict(db.execute("SELECT path, id FROM files"))
+                packages = db.execute(
+                    "SELECT f.path, i.spec, i.names FROM imports i JOIN files f ON f.id = i.file_id "
+                    "WHERE i.kind = ?",
+                    (PACKAGE,),
+                ).fetchall()
+                resolver = Resolver(ids, packages)
+                if everything:
+                    db.execute("DELETE FROM edges")
+                else:
+                    db.executemany("DELETE FROM edges WHERE import_id = ?", ((r[0],) for r in rows))
+                edges: list[tuple[int, int, int, str]] = []
+                states: list[tuple[int, int]] = []
+                for iid, fid, path, language, kind, spec, names in rows:
+                    targets = resolver.resolve(path, language, kind, spec, names)
+                    edges += [(iid, fid, ids[t.path], t.names) for t in targets if t.path != path]
+                    states.append((1 if targets else 2, iid))  # an import of its own items is no edge
+                db.executemany("INSERT INTO edges(import_id, src, dst, names) VALUES (?, ?, ?, ?)", edges)
+                db.executemany("UPDATE imports SET state = ? WHERE id = ?", states)
+            db.execute("DELETE FROM meta WHERE key = 'relink'")
+            return len(rows)
+
+    def imports_of(self, file_id: int) -> list[ImportRow]:
+        rows = self.db.execute(
+            "SELECT id, file_id, line, kind, spec, names, state = 1 FROM imports "
+            "WHERE file_id = ? AND kind != ? ORDER BY line, id",
+            (file_id, PACKAGE),
+        )
+        return [ImportRow(*r[:6], bool(r[6])) for r in rows]
+
+    def edges(self, file_ids: list[int], direction: str) -> list[EdgeRow]:
+        column = {"out": "src", "in": "dst"}[direction]
+        out: list[EdgeRow] = []
+        for batch in _batches(sorted(set(file_ids))):
+            rows = self.db.execute(
+                "SELECT e.src, e.dst, i.line, i.spec, e.names FROM edges e "
+                f"JOIN imports i ON i.id = e.import_id WHERE e.{column} IN ({','.join('?' * len(batch))})",
+                batch,
+            )
+            out += map(EdgeRow._make, rows)
+        return sorted(out, key=lambda e: (e.src, e.line, e.dst))
+
+    def graph(self) -> list[tuple[int, int, int]]:
+        return self.db.execute(
+            "SELECT src, dst, count(*) FROM edges GROUP BY src, dst ORDER BY src, dst"
+        ).fetchall()
 
     # -- vectors (the embedding pass runs after the lexical update, so search never waits for it)
 

@@ -7,10 +7,12 @@ search, tools or server.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from .chunks import Chunk, Symbol
+from .imports import Import
 
 
 class FileState(NamedTuple):
@@ -39,6 +41,7 @@ class FileUpdate(NamedTuple):
     record: FileRecord
     chunks: list[Chunk]
     symbols: list[Symbol]
+    imports: Sequence[Import] = ()
 
 
 class FileRow(NamedTuple):
@@ -79,6 +82,28 @@ class SymbolRow(NamedTuple):
     chunk_id: int | None
 
 
+class ImportRow(NamedTuple):
+    """An import statement of a file, as written, and whether it names an indexed file."""
+
+    id: int
+    file_id: int
+    line: int
+    kind: str
+    spec: str
+    names: str
+    resolved: bool  # False: external (standard library, installed package) or not found
+
+
+class EdgeRow(NamedTuple):
+    """File `src` imports file `dst` (at `line` of src, as `spec`, the names `names`)."""
+
+    src: int
+    dst: int
+    line: int
+    spec: str
+    names: str  # the names src imports from dst, comma-separated; "" for the whole module
+
+
 class IndexStats(NamedTuple):
     files: int
     chunks: int
@@ -111,6 +136,10 @@ class Store(Protocol):
         ...
 
     def set_meta(self, values: dict[str, str]) -> None: ...
+    def resolve_imports(self) -> int:
+        """Link the import specs written since the last call to the files they name (all of them
+        when files came or went); returns how many specs were resolved."""
+        ...
 
     # -- reading
     def file(self, path: str) -> FileRow | None: ...
@@ -150,4 +179,17 @@ class Store(Protocol):
     def symbols_in_file(self, file_id: int) -> list[SymbolRow]: ...
     def paths(self, terms: list[str], substrings: list[str], limit: int) -> list[tuple[int, float]]:
         """File ids whose path matches any term (BM25) or contains a substring, best first."""
+        ...
+
+    # -- the import graph
+    def imports_of(self, file_id: int) -> list[ImportRow]:
+        """A file's import statements in line order, resolved or not."""
+        ...
+
+    def edges(self, file_ids: list[int], direction: str) -> list[EdgeRow]:
+        """Import edges out of ('out': what they import) or into ('in': who imports them) the files."""
+        ...
+
+    def graph(self) -> list[tuple[int, int, int]]:
+        """Every (importing file, imported file, import statements) pair of the root."""
         ...

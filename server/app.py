@@ -28,6 +28,8 @@ tokenlean finds and reads code in this repository within a token budget.
 file:line and why each was chosen. Use it before opening files.
 - read: one symbol (e.g. Parser.parse) or a line range, cut to fit; use it instead of reading whole files.
   Content you already received comes back as a one-line "unchanged" marker (full=true resends it).
+- deps: what a file or symbol imports and what imports it (depth N); outline: a map of the most \
+important files and their signatures, for a query or the whole repository.
 - slice: a long document's outline plus only the sections a role or question needs.
 - prune: only the fields of a JSON payload a task needs, compactly encoded.
 - stash: keep large content server-side as a short handle (h:...) to pass around; read(handle=...) slices it.

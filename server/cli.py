@@ -244,7 +244,10 @@ def _query_arg(query: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--cursor", default=None, help="Continue a previous search (printed when hits were left out).")
 @click.option(
-    "--strategy", "strategies", multiple=True, help="Only these strategies (bm25, symbol, path, trace)."
+    "--strategy",
+    "strategies",
+    multiple=True,
+    help="Only these strategies (bm25, symbol, path, trace, vector, deps).",
 )
 @click.option(
     "--fields", default=None, help="Comma-separated hit fields to keep, e.g. path,start_line,symbol."
@@ -300,6 +303,68 @@ def read(path, symbol, lines, roots, index_dir, exclude, budget_tokens) -> None:
         )
         click.echo(read_mod.read_text(result))
         click.echo(_footer(result.tokens, result.file_tokens), err=True)
+        ws.close()
+
+
+@main.command()
+@click.argument("path", required=False)
+@click.option("--symbol", "-s", default=None, help="Or a symbol: its file's imports that it uses.")
+@click.option(
+    "--direction",
+    type=click.Choice(["both", "uses", "used_by"]),
+    default="both",
+    show_default=True,
+    help="What it imports, what imports it, or both.",
+)
+@click.option("--depth", "-d", type=int, default=1, show_default=True, help="Import hops to follow.")
+@click.option(
+    "--root", "roots", multiple=True, type=click.Path(path_type=Path), help="Root folder (default .)."
+)
+@_common
+@click.option("--budget-tokens", type=int, default=None, help="Token ceiling of the output (1500).")
+def deps(path, symbol, direction, depth, roots, index_dir, exclude, budget_tokens) -> None:
+    """Print what PATH (or a symbol's file) imports and what imports it, from the index."""
+    with _user_errors():
+        from tokenlean.tools import deps as deps_mod
+
+        cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        ws = _workspace(cfg)
+        result = deps_mod.deps(
+            ws,
+            path,
+            symbol=symbol,
+            direction=direction,
+            depth=depth,
+            budget_tokens=budget_tokens or deps_mod.DEFAULT_BUDGET,
+        )
+        click.echo(deps_mod.deps_text(result))
+        click.echo(_footer(result.tokens, result.baseline_tokens), err=True)
+        ws.close()
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--path", "-p", "scope", default=None, help="Only files under this folder.")
+@click.option(
+    "--root", "roots", multiple=True, type=click.Path(path_type=Path), help="Root folder (default .)."
+)
+@_common
+@click.option("--budget-tokens", type=int, default=None, help="Token ceiling of the output (1000).")
+def outline(query, scope, roots, index_dir, exclude, budget_tokens) -> None:
+    """Print a repo map: the files that matter most (for QUERY, or overall) and their signatures."""
+    with _user_errors():
+        from tokenlean.tools import repomap
+
+        cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        ws = _workspace(cfg)
+        result = repomap.outline(
+            ws,
+            _query_arg(query) if query else None,
+            path=scope,
+            budget_tokens=budget_tokens or repomap.DEFAULT_BUDGET,
+        )
+        click.echo(repomap.outline_text(result))
+        click.echo(_footer(result.tokens, result.baseline_tokens), err=True)
         ws.close()
 
 

@@ -16,9 +16,11 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from tokenlean.indexers.errors import TokenleanError
+from tokenlean.tools import deps as deps_mod
 from tokenlean.tools import prune as prune_mod
 from tokenlean.tools import read as read_mod
 from tokenlean.tools import render
+from tokenlean.tools import repomap as repomap_mod
 from tokenlean.tools import search as search_mod
 from tokenlean.tools import slice as slice_mod
 from tokenlean.tools.handles import Handles
@@ -179,6 +181,76 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
 
         return calls.run(
             ctx, "read", arguments, body, task=task, requested=budget_tokens, minimum=read_mod.MIN_READ_BUDGET
+        )
+
+    def deps(
+        path: Annotated[str | None, Field(description="File path relative to the root.")] = None,
+        symbol: Annotated[
+            str | None, Field(description="Or a symbol, e.g. Parser.parse (its file's imports).")
+        ] = None,
+        direction: Annotated[
+            Literal["both", "uses", "used_by"], Field(description="What it imports, who imports it, or both.")
+        ] = "both",
+        depth: Annotated[int, Field(ge=1, le=deps_mod.MAX_DEPTH, description="Import hops to follow.")] = 1,
+        budget_tokens: Annotated[
+            int, Field(ge=deps_mod.MIN_BUDGET, le=deps_mod.MAX_BUDGET, description="Output token ceiling.")
+        ] = deps_mod.DEFAULT_BUDGET,
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """What a file or symbol imports and what imports it, to a depth, with the import lines."""
+        arguments = {
+            "path": path,
+            "symbol": symbol,
+            "direction": direction,
+            "depth": depth,
+            "budget_tokens": budget_tokens,
+        }
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            result = deps_mod.deps(
+                ws,
+                path,
+                symbol=symbol,
+                direction=direction,
+                depth=depth,
+                budget_tokens=allowance.budget_tokens,
+            )
+            text = deps_mod.deps_text(result)
+            return Output(text, result.baseline_tokens, root=_roots_label(ws))
+
+        return calls.run(
+            ctx, "deps", arguments, body, task=task, requested=budget_tokens, minimum=deps_mod.MIN_BUDGET
+        )
+
+    def outline(
+        query: Annotated[
+            str | None, Field(description="Focus on what matters for this; omit for the whole repository.")
+        ] = None,
+        path: Annotated[str | None, Field(description="Only files under this folder.")] = None,
+        budget_tokens: Annotated[
+            int,
+            Field(ge=repomap_mod.MIN_BUDGET, le=repomap_mod.MAX_BUDGET, description="Output token ceiling."),
+        ] = repomap_mod.DEFAULT_BUDGET,
+        task: Annotated[str | None, TASK_FIELD] = None,
+        ctx: Context | None = None,
+    ) -> str:
+        """A repo map: the most important files and their signatures, ranked by the import graph."""
+        arguments = {"query": query, "path": path, "budget_tokens": budget_tokens}
+
+        def body(allowance: Allowance, caller: Caller) -> Output:
+            result = repomap_mod.outline(ws, query, path=path, budget_tokens=allowance.budget_tokens)
+            text = repomap_mod.outline_text(result)
+            return Output(text, result.baseline_tokens, root=_roots_label(ws))
+
+        return calls.run(
+            ctx,
+            "outline",
+            arguments,
+            body,
+            task=task,
+            requested=budget_tokens,
+            minimum=repomap_mod.MIN_BUDGET,
         )
 
     def _source(
@@ -342,6 +414,8 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
     return [
         ToolSpec("search", search, "code", READ_ONLY, ALWAYS_LOAD),
         ToolSpec("read", read, "code", READ_ONLY, ALWAYS_LOAD),
+        ToolSpec("deps", deps, "code", READ_ONLY),
+        ToolSpec("outline", outline, "code", READ_ONLY),
         ToolSpec("slice", slice_tool, "docs", READ_ONLY),
         ToolSpec("prune", prune_tool, "docs", READ_ONLY),
         ToolSpec("stash", stash, "docs", WRITES_STATE),

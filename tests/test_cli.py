@@ -12,7 +12,7 @@ def invoke(*args, input=None):
 def test_help_lists_the_commands():
     r = invoke("--help")
     assert r.exit_code == 0
-    for command in ("index", "search", "read", "serve", "status"):
+    for command in ("index", "search", "read", "deps", "outline", "serve", "status"):
         assert command in r.output
 
 
@@ -108,10 +108,23 @@ def test_doctor_reports_each_check_and_starts_the_server(repo):
     assert checks[f"index {repo.name}"]["detail"].startswith("6 files")
     assert (
         checks["server"]["status"] == "ok"
-        and "search, read, slice, prune, stash, ledger" in checks["server"]["detail"]
+        and "search, read, deps, outline, slice, prune, stash, ledger" in checks["server"]["detail"]
     )
 
 
 def test_doctor_says_what_to_do_about_a_missing_index(repo):
     r = invoke("doctor", "--root", repo, "--no-server")
     assert "not indexed yet" in r.output and f"fix: tokenlean index {repo}" in r.output
+
+
+def test_deps_prints_who_imports_a_file(repo):
+    r = invoke("deps", "src/app/auth.py", "--root", repo, "--direction", "used_by")
+    assert r.exit_code == 0
+    assert "src/app/http_server.py L1 TokenStore" in r.stdout
+
+
+def test_outline_prints_a_repo_map_within_the_budget(repo):
+    r = invoke("outline", "--root", repo, "--budget-tokens", "150")
+    assert r.exit_code == 0
+    assert r.stdout.startswith("outline of the whole repository")
+    assert "src/app/auth.py" in r.stdout

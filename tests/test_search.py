@@ -246,3 +246,40 @@ def test_file_kinds():
             "config/app.yaml",
         )
     ] == ["code", "test", "test", "test", "doc", "doc", "example", "data"]
+
+
+def test_deps_strategy_adds_what_the_strongest_hit_imports(tmp_path, index_dir, monkeypatch):
+    from tokenlean.indexers.indexer import IndexOptions
+    from tokenlean.tools import search as search_mod
+    from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "archive.py").write_text(
+        "from checksums import crc_of\n\n\ndef upload_archive(blob):\n    return crc_of(blob)\n"
+    )
+    (root / "checksums.py").write_text("def crc_of(data):\n    return sum(data) % 255\n")
+    monkeypatch.setitem(search_mod.WEIGHTS["natural"], "deps", 0.5)
+    ws = Workspace([root], WorkspaceOptions(index_dir=index_dir, index=IndexOptions(vectors="off")))
+    r = search(ws, "upload the archive to storage")
+    ws.close()
+    found = {h.path: dict(h.why) for h in r.hits}
+    assert "bm25" in found["archive.py"]
+    assert found["checksums.py"] == {"deps": 1}  # no word of the query, imported by the best hit
+    assert next(h for h in r.hits if h.path == "checksums.py").symbol == "crc_of"
+
+
+def test_deps_strategy_alone_gives_the_neighbours_of_a_named_symbol(tmp_path, index_dir):
+    from tokenlean.indexers.indexer import IndexOptions
+    from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "archive.py").write_text(
+        "from checksums import crc_of\n\n\ndef upload_archive(blob):\n    pass\n"
+    )
+    (root / "checksums.py").write_text("def crc_of(data):\n    return sum(data) % 255\n")
+    ws = Workspace([root], WorkspaceOptions(index_dir=index_dir, index=IndexOptions(vectors="off")))
+    r = search(ws, "crc_of", use=["deps"])
+    ws.close()
+    assert [(h.path, h.why) for h in r.hits] == [("archive.py", (("deps", 1),))]

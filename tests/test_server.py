@@ -42,11 +42,20 @@ def text_of(result) -> str:
 async def test_tool_list_is_small_lean_and_marked_to_always_load(server):
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
-    assert [t.name for t in tools] == ["search", "read", "slice", "prune", "stash", "ledger"]
+    assert [t.name for t in tools] == [
+        "search",
+        "read",
+        "deps",
+        "outline",
+        "slice",
+        "prune",
+        "stash",
+        "ledger",
+    ]
     raw = json.dumps([t.model_dump(by_alias=True, exclude_none=True) for t in tools])
     assert '"title"' not in raw and "anyOf" not in raw
     always = {"anthropic/alwaysLoad": True}
-    assert [t.meta for t in tools] == [always, always, None, None, None, None]
+    assert [t.meta for t in tools] == [always, always, None, None, None, None, None, None]
     assert tools[0].annotations.read_only_hint and tools[1].annotations.read_only_hint
     assert tokens.count(raw) < 2500
 
@@ -68,6 +77,26 @@ async def test_read_returns_the_symbol(server):
     assert "def revoke(self, token: str) -> None:" in text_of(result)
 
 
+async def test_deps_says_who_imports_a_file(server):
+    async with Client(server) as client:
+        result = await client.call_tool("deps", {"path": "src/app/auth.py", "direction": "used_by"})
+    assert not result.is_error
+    text = text_of(result)
+    assert text.startswith("deps src/app/auth.py")
+    assert "src/app/http_server.py L1 TokenStore" in text
+    assert text.splitlines()[-1].startswith("— ")
+
+
+async def test_outline_maps_the_repository_within_its_budget(server):
+    async with Client(server) as client:
+        result = await client.call_tool("outline", {"budget_tokens": 200})
+    assert not result.is_error
+    text = text_of(result)
+    assert text.startswith("outline of the whole repository")
+    assert "src/app/auth.py" in text and "class TokenStore:" in text
+    assert tokens.count(text.rsplit("\n", 1)[0]) <= 200
+
+
 @pytest.mark.parametrize(
     ("tool", "args", "message"),
     [
@@ -79,6 +108,8 @@ async def test_read_returns_the_symbol(server):
         ("read", {"path": "src/app/auth.py", "symbol": "missing"}, "no symbol 'missing'"),
         ("read", {}, "give a path"),
         ("search", {"query": "x", "limit": 0}, "limit"),
+        ("deps", {"path": "src/app/missing.py"}, "no such file under the roots"),
+        ("deps", {"path": "src/app/auth.py", "depth": 7}, "depth"),
     ],
 )
 async def test_bad_arguments_come_back_as_error_results(server, tool, args, message):
@@ -122,7 +153,7 @@ async def test_stdio_subprocess_round_trip(repo, index_dir):
         async with Client(params) as client:
             names = [t.name for t in (await client.list_tools()).tools]
             result = await client.call_tool("search", {"query": "ListenAndServe"})
-    assert names == ["search", "read", "slice", "prune", "stash", "ledger"]
+    assert names == ["search", "read", "deps", "outline", "slice", "prune", "stash", "ledger"]
     assert "cmd/server/main.go" in text_of(result)
 
 
@@ -270,7 +301,7 @@ async def test_toolsets_choose_what_the_server_exposes(repo, index_dir):
     with anyio.fail_after(60):
         async with Client(params) as client:
             names = [t.name for t in (await client.list_tools()).tools]
-    assert names == ["search", "read", "ledger"]
+    assert names == ["search", "read", "deps", "outline", "ledger"]
 
 
 def test_unknown_toolset_is_refused(repo):

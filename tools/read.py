@@ -71,7 +71,7 @@ def _split_spec(spec: str) -> tuple[list[str], str]:
     return [p for p in _SEPARATORS.split(spec.strip()) if p], "."
 
 
-def _pick_symbol(candidates: list[SymbolRow], spec: str) -> list[SymbolRow]:
+def pick_symbol(candidates: list[SymbolRow], spec: str) -> list[SymbolRow]:
     parts, joiner = _split_spec(spec)
     if not parts:
         raise BadRead("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
@@ -127,7 +127,7 @@ def read(
                 "read it with lines='START-END'"
             )
         row = store.file(rel)
-        matches = _pick_symbol(store.symbols_in_file(row.id), symbol) if row else []
+        matches = pick_symbol(store.symbols_in_file(row.id), symbol) if row else []
         if not matches:
             names = sorted({s.name for s in (store.symbols_in_file(row.id) if row else [])})
             listing = ", ".join(names[:30]) + (", …" if len(names) > 30 else "")
@@ -216,7 +216,7 @@ def _locate_symbol(ws: Workspace, spec: str) -> tuple[Path, str, list[str]]:
     for root in ws.roots:
         store = ws.store(root)
         candidates = store.symbols_exact(list({parts[-1], spec.strip()}), 50)
-        found += [(root, s) for s in _pick_symbol(candidates, spec)]
+        found += [(root, s) for s in pick_symbol(candidates, spec)]
     if not found:
         raise BadRead(f"no definition named {spec!r} in the index: search for it, or give its path")
     found.sort(key=lambda rs: (rs[1].kind not in _DEFINITION_KINDS, len(rs[1].path), rs[1].path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 
 from tokenlean.indexers.store import Store, SymbolRow
@@ -113,3 +114,83 @@ def vectors(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     if not query.any():
         return []  # no known word in the query: nothing to be near to
     return [cid for cid, _ in store.nearest(query.tobytes(), limit)]
+
+
+MAX_SEEDS = 3  # the strongest files of the other strategies whose neighbours are considered
+MAX_NEIGHBOURS = 12  # per seed and direction: a file imported by hundreds of files is a hub, not a hint
+
+
+def seed_files(store: Store, plan: QueryPlan, fused: list[int]) -> list[int]:
+    """The files whose graph neighbours are worth a look: the files and symbols the query names, then
+    the files of the best fused chunks of the other strategies (`fused`, best first)."""
+    named: list[int] = []
+    for fragment in plan.paths:
+        name = fragment.replace("\\", "/").lstrip("./")
+        named += [fid for fid, _ in store.paths([], [name], 3)] if name else []
+    for ident in plan.identifiers[:MAX_SYMBOL_NAMES]:
+        parts = [p for p in _SEPARATORS.split(ident) if p]
+        if parts:
+            named += [s.file_id for s in store.symbols_exact([parts[-1]], 3)]
+    strong = [
+        c.file_id
+        for c in sorted(store.chunks(fused[: 4 * MAX_SEEDS]).values(), key=lambda c: fused.index(c.id))
+    ]
+    return list(dict.fromkeys([*named, *strong]))[: MAX_SEEDS + len(set(named))]
+
+
+def neighbours(
+    store: Store,
+    plan: QueryPlan,
+    limit: int,
+    fused: Sequence[int] = (),
+    position: Mapping[int, int] | None = None,
+) -> list[int]:
+    """Graph neighbours of the files and symbols the query names and of the strongest fused places
+    of the other strategies (`fused`, best first; `position`: chunk id -> best rank elsewhere)."""
+    return dependencies(store, seed_files(store, plan, list(fused)), position or {}, limit)
+
+
+def dependencies(store: Store, seeds: list[int], position: Mapping[int, int], limit: int) -> list[int]:
+    """Chunks of the files next to the seed files in the import graph: what they import and what
+    imports them, nearer seeds first, files the other strategies also found first. A file stands
+    for its best chunk by the other strategies (`position`: chunk id -> best rank elsewhere), else
+    the chunk defining what is imported from it, else its first chunk."""
+    if not seeds:
+        return []
+    seed_set = set(seeds)
+    near: dict[tuple[int, str], list[int]] = {}  # (seed, direction) -> neighbour files
+    wanted: dict[int, set[str]] = {}  # names the seeds import from a neighbour
+    for direction in ("out", "in"):
+        for e in store.edges(seeds, direction):
+            seed, other = (e.src, e.dst) if direction == "out" else (e.dst, e.src)
+            if other in seed_set:
+                continue
+            near.setdefault((seed, direction), []).append(other)
+            if direction == "out":
+                wanted.setdefault(other, set()).update(n for n in e.names.split(",") if n and n != "*")
+    if not near:
+        return []
+    spans = store.chunk_spans(sorted({f for files in near.values() for f in files}))
+    best: dict[int, int] = {}  # file -> its chunk the other strategies rank best
+    for fid, parts in spans.items():
+        elsewhere = [cid for cid, *_ in parts if cid in position]
+        if elsewhere:
+            best[fid] = min(elsewhere, key=position.__getitem__)
+    score: dict[int, float] = {}
+    for i, seed in enumerate(seeds):
+        for direction in ("out", "in"):
+            files = list(dict.fromkeys(near.get((seed, direction), [])))
+            files.sort(key=lambda f: (position[best[f]] if f in best else 1 << 30, f))
+            for f in files[:MAX_NEIGHBOURS]:
+                score[f] = score.get(f, 0.0) + 1.0 / (i + 1)
+    chosen: dict[int, int] = {}
+    for fid in score:
+        ids = [cid for cid, *_ in spans.get(fid, [])]
+        if fid in best:
+            chosen[fid] = best[fid]
+        elif ids:
+            names = wanted.get(fid)
+            defining = [s.chunk_id for s in store.symbols_in_file(fid) if s.name in names] if names else []
+            chosen[fid] = next((c for c in defining if c is not None), ids[0])
+    order = sorted(chosen, key=lambda f: (-score[f], position.get(chosen[f], 1 << 30), chosen[f]))
+    return [chosen[f] for f in order][:limit]
