@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -42,7 +43,12 @@ def open_store(root: Path, index_dir: Path | str | None = None, *, repair: bool 
     path = index_path(root, index_dir)
     try:
         return SQLiteStore(path, root.resolve())
+    except OSError as exc:
+        raise write_problem(exc, root, path.parent) from exc
     except sqlite_driver.database_errors() as exc:
+        if not sqlite_driver.is_corruption(exc):
+            # A full disk or an unwritable folder: the file is fine, keep it.
+            raise write_problem(exc, root, path.parent) from exc
         if not repair:
             raise IndexProblem(
                 f"the index at {path} is damaged ({exc}): run 'tokenlean index {root} --rebuild'"
@@ -51,3 +57,34 @@ def open_store(root: Path, index_dir: Path | str | None = None, *, repair: bool 
         store = SQLiteStore(path, root.resolve())
         store.set_meta({"repaired_from": str(moved), "repair_reason": str(exc)})
         return store
+
+
+def write_problem(exc: BaseException, root: Path, where: Path) -> IndexProblem:
+    """An index that cannot be written, said as what to do; the previous index is untouched
+    (every update is one transaction, rolled back on failure)."""
+    detail = getattr(exc, "strerror", None) or str(exc)
+    name = getattr(exc, "filename", None)
+    named = Path(name).absolute() if isinstance(name, str) else None
+    if named and not (named.is_relative_to(where.absolute()) or where.absolute().is_relative_to(named)):
+        # Not the index's own file or folder: a file of the repository could not be read.
+        return IndexProblem(f"could not index {root}: {detail}: {name}")
+    number = getattr(exc, "errno", None)
+    full = number in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or any(
+        words in str(exc).lower() for words in ("disk is full", "disk i/o error", "database is full")
+    )
+    if full:
+        return IndexProblem(
+            f"could not write the index of {root} at {where}: the disk is full or failing, or "
+            f"the file cannot grow ({detail}). Free some space, or point TOKENLEAN_INDEX_DIR (or "
+            "--index-dir, or index_dir in the config) at a folder on another disk; the previous index "
+            "is unchanged"
+        )
+    if isinstance(exc, OSError) or "readonly" in str(exc).lower() or "unable to open" in str(exc):
+        return IndexProblem(
+            f"cannot write the index of {root} at {where}: {detail}. Point TOKENLEAN_INDEX_DIR "
+            "(or --index-dir, or index_dir in the config) at a writable folder"
+        )
+    return IndexProblem(
+        f"the index of {root} at {where} could not be updated ({detail}); the previous index is "
+        "unchanged. Retry; if it persists, `tokenlean index --rebuild` starts it afresh"
+    )

@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import filelock
 
-from . import tokens
-from .catalog import index_path, open_store
+from . import sqlite_driver, tokens
+from .catalog import index_path, open_store, write_problem
 from .chunks import chunk_file, split_lines
 from .errors import IndexBusy, IndexProblem
 from .imports import manifest
@@ -44,6 +44,8 @@ class IndexOptions:
     max_file_bytes: int = 1_000_000
     workers: int = field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
     vectors: str = "auto"  # auto, fast, quality or off (see embeddings.py)
+    secret_files: tuple[str, ...] = ()  # patterns added to walk.SECRET_FILES
+    allow_secret_files: tuple[str, ...] = ()  # patterns let through the deny-list
 
 
 @dataclass
@@ -160,6 +162,19 @@ class Indexer:
         after the lock is released: it only adds vectors, checks each chunk still exists when it
         writes, and would otherwise keep every other update waiting.
         """
+        try:
+            return self._run(progress, only, rebuild, lock_timeout, with_vectors)
+        except (OSError, *sqlite_driver.errors()) as exc:
+            raise self._write_problem(exc) from exc
+
+    def _run(
+        self,
+        progress: Progress | None,
+        only: Iterable[str] | None,
+        rebuild: bool,
+        lock_timeout: float,
+        with_vectors: bool,
+    ) -> IndexSummary:
         started = time.perf_counter()
         lock = self.lock(lock_timeout)
         try:
@@ -189,6 +204,9 @@ class Indexer:
         summary.seconds = time.perf_counter() - started
         return summary
 
+    def _write_problem(self, exc: BaseException) -> IndexProblem:
+        return write_problem(exc, self.root, self.path.parent)
+
     def vectorize(self, progress: Progress | None = None) -> VectorSummary:
         """Embed what has no vector yet; `auto` quietly does nothing where vectors cannot be built."""
         setting = self.options.vectors
@@ -213,6 +231,8 @@ class Indexer:
             self.root,
             excludes=self.options.excludes,
             includes=self.options.includes,
+            secret_files=self.options.secret_files,
+            allow_secret_files=self.options.allow_secret_files,
             max_file_bytes=self.options.max_file_bytes,
         )
         states = store.file_states()

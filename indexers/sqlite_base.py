@@ -66,7 +66,10 @@ class SQLiteDatabase:
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            # SQLite has already rolled back after a full disk or an I/O error: ROLLBACK would fail
+            # and hide the error that matters.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
 

@@ -95,3 +95,16 @@ def database_errors() -> tuple[type[BaseException], ...]:
     if d.module is stdlib_sqlite3:
         return (stdlib_sqlite3.DatabaseError,)
     return (stdlib_sqlite3.DatabaseError, d.module.DatabaseError)
+
+
+_CORRUPT_CODES = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+_CORRUPT_WORDS = ("malformed", "not a database", "file is encrypted")
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Whether a database error means the file is damaged (worth moving aside and rebuilding), as
+    opposed to a full disk, a read-only folder or a busy lock, where the file itself is fine."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _CORRUPT_CODES
+    return any(words in str(exc).lower() for words in _CORRUPT_WORDS)

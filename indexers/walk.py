@@ -152,7 +152,9 @@ class Walker:
     """Yields indexable files under `root` in sorted order.
 
     Precedence follows git: built-in defaults and `excludes` < global excludes < .git/info/exclude
-    < .gitignore/.ignore files from the root down (deeper files win). Secret files are always out.
+    < .gitignore/.ignore files from the root down (deeper files win). Secret files are always out,
+    whatever the ignore files say; only `allow_secret_files` (configuration, not repository content)
+    lets one in.
     """
 
     def __init__(
@@ -163,11 +165,17 @@ class Walker:
         includes: Iterable[str] = (),
         max_file_bytes: int = 1_000_000,
         use_global_excludes: bool = True,
+        secret_files: Iterable[str] = (),
+        allow_secret_files: Iterable[str] = (),
     ) -> None:
+        """`secret_files`: more patterns of files never to index; `allow_secret_files`: patterns the
+        built-in deny-list should let through (e.g. `.env.example`), still subject to ignore files."""
         self.root = root.resolve()
         self.max_file_bytes = max_file_bytes
         self.report = WalkReport()
-        self._secrets = pathspec.GitIgnoreSpec.from_lines(SECRET_FILES)
+        self._secrets = pathspec.GitIgnoreSpec.from_lines(
+            [*SECRET_FILES, *secret_files, *(f"!{p}" for p in allow_secret_files)]
+        )
         base_lines = [*DEFAULT_EXCLUDES, *excludes, *(f"!{p}" for p in includes)]
         self._base: list[tuple[str, pathspec.GitIgnoreSpec]] = []
         for spec in (

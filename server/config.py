@@ -3,7 +3,10 @@
 Config files (TOML, all keys optional): the user's `~/.config/tokenlean/config.toml` (or
 $TOKENLEAN_CONFIG), then a project's `.tokenlean.toml` in the first root. Keys: exclude, include,
 max_file_kb, workers, index_dir, search_limit, search_budget, read_budget, refresh_seconds,
-ledger, task_budget_soft, task_budget_hard, vectors.
+ledger, task_budget_soft, task_budget_hard, vectors, secret_files, allow_secret_files.
+
+`allow_secret_files` is read from the user's config only: a repository must not be able to let its
+own credentials into the index.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ _KEYS = {
     "vectors": str,
     "task_budget_soft": int,
     "task_budget_hard": int,
+    "secret_files": list,
+    "allow_secret_files": list,
 }
 
 
@@ -88,6 +93,8 @@ class Config:
     vectors: str = "auto"  # auto, fast, quality or off
     task_budget_soft: int | None = None
     task_budget_hard: int | None = None
+    secret_files: tuple[str, ...] = ()
+    allow_secret_files: tuple[str, ...] = ()
     sources: list[str] = field(default_factory=list)  # config files that were read
     why_no_roots: str = ""  # set when the implicit root was refused (see not_a_project)
 
@@ -97,6 +104,8 @@ class Config:
             includes=self.includes,
             max_file_bytes=self.max_file_kb * 1000,
             vectors=self.vectors,
+            secret_files=self.secret_files,
+            allow_secret_files=self.allow_secret_files,
         )
         if self.workers:
             options.workers = self.workers
@@ -168,6 +177,7 @@ def load_config(
         cfg.sources.append(str(path))
         cfg.excludes += tuple(data.get("exclude", ()))
         cfg.includes += tuple(data.get("include", ()))
+        cfg.secret_files += tuple(data.get("secret_files", ()))
         for key in (
             "max_file_kb",
             "workers",
@@ -186,6 +196,12 @@ def load_config(
                 cfg.index_dir = Path(data["index_dir"]).expanduser()
             if "ledger" in data:
                 cfg.ledger_path = Path(data["ledger"]).expanduser()
+            cfg.allow_secret_files += tuple(data.get("allow_secret_files", ()))
+        elif "allow_secret_files" in data:
+            raise ConfigError(
+                f"allow_secret_files in {path}: a repository cannot let files through the secret "
+                f"deny-list; put the key in your user config ({layers[0][0]}) if you trust these files"
+            )
     cfg.excludes += tuple(excludes)
     cfg.includes += tuple(includes)
     if index_dir is not None:

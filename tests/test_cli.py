@@ -128,3 +128,19 @@ def test_outline_prints_a_repo_map_within_the_budget(repo):
     assert r.exit_code == 0
     assert r.stdout.startswith("outline of the whole repository")
     assert "src/app/auth.py" in r.stdout
+
+
+def test_secret_patterns_from_config_and_a_repository_cannot_allow_secrets(repo, tmp_path, monkeypatch):
+    (repo / ".env.example").write_text("API_URL=\n")
+    (repo / "deploy.vault").write_text("token: x\n")
+    (repo / ".tokenlean.toml").write_text('secret_files = ["*.vault"]\n')
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('allow_secret_files = [".env.example"]\n')
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(cfg))
+    data = json.loads(invoke("index", repo, "--json").output)
+    assert data["skipped"].get("secret") == 2  # .env and deploy.vault; .env.example let through
+    assert "API_URL" in invoke("search", "API_URL", "--root", repo).output
+
+    (repo / ".tokenlean.toml").write_text('allow_secret_files = [".env"]\n')
+    r = invoke("index", repo)
+    assert r.exit_code == 1 and "a repository cannot let files through the secret deny-list" in r.stderr

@@ -142,3 +142,15 @@ def test_entries_carry_size_and_mtime(tmp_path):
     (entry,) = list(Walker(tmp_path, use_global_excludes=False))
     st = (tmp_path / "a.py").stat()
     assert (entry.size, entry.mtime_ns) == (3, st.st_mtime_ns)
+
+
+def test_configured_secret_patterns_add_to_and_open_the_deny_list(tmp_path):
+    make(tmp_path, {".env.example": "K=", ".env": "K=v", "deploy/vault.yaml": "x", "app.py": ""})
+    walker = Walker(
+        tmp_path,
+        use_global_excludes=False,
+        secret_files=["deploy/vault.yaml"],
+        allow_secret_files=[".env.example"],
+    )
+    assert [e.rel for e in walker] == [".env.example", "app.py"]
+    assert walker.report.skipped["secret"] == 2

@@ -236,3 +236,56 @@ def test_walker_never_follows_a_symlink_loop(tmp_path):
     (root / "a" / "f.py").write_text("x = 1\n")
     os.symlink(root, root / "a" / "back")
     assert [e.rel for e in Walker(Path(root), use_global_excludes=False)] == ["a/f.py"]
+
+
+def test_unwritable_index_folder_is_a_clear_error_from_index_and_search(repo, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    env = dict(os.environ, TOKENLEAN_INDEX_DIR=str(blocker / "indexes"))
+    for args in (["index", str(repo)], ["search", "anything", "--root", str(repo)]):
+        command = [sys.executable, "-m", "tokenlean", *args]
+        r = subprocess.run(command, capture_output=True, text=True, env=env)
+        assert r.returncode == 1, r.stderr
+        assert "Traceback" not in r.stderr
+        assert "cannot write the index" in r.stderr and "TOKENLEAN_INDEX_DIR" in r.stderr
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from tokenlean.indexers.indexer import Indexer, IndexOptions
+from tokenlean.indexers.errors import IndexProblem
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), resource.RLIM_INFINITY))
+try:
+    Indexer(Path(sys.argv[1]), Path(sys.argv[2]), IndexOptions(workers=1, vectors="off")).run()
+except IndexProblem as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def test_a_full_disk_fails_the_update_clearly_and_keeps_the_previous_index(tmp_path, index_dir):
+    repo = tmp_path / "big"
+    repo.mkdir()
+    (repo / "keep.py").write_text("def keep_me():\n    return 1\n")
+    Indexer(repo, index_dir, IndexOptions(workers=1, vectors="off")).run()
+    before = search(_workspace(repo, index_dir), "keep_me").hits
+    for i in range(60):  # enough new text that the index file must grow past the limit
+        (repo / f"m{i}.py").write_text("".join(f"def f{i}_{j}(x):\n    return x * {j}\n" for j in range(300)))
+    db = next(index_dir.rglob("index.db"))
+    limit = db.stat().st_size + sum(p.stat().st_size for p in db.parent.glob("index.db-*")) + 64_000
+    r = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(repo), str(index_dir), str(limit)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "disk is full" in r.stdout and "previous index is unchanged" in r.stdout
+    after = search(_workspace(repo, index_dir), "keep_me")
+    assert [h.path for h in after.hits][:1] == [h.path for h in before][:1]
+    assert Indexer(repo, index_dir, IndexOptions(workers=1, vectors="off")).run().files == 61
+
+
+def _workspace(repo, index_dir):
+    return Workspace([repo], WorkspaceOptions(index_dir=index_dir, index=IndexOptions(vectors="off")))
