@@ -44,6 +44,14 @@ TEXT_SECTION_TOKENS = 350  # target size of a group of paragraphs in plain text
 GIST_TOKENS = 80
 OUTLINE_MAX_TOKENS = 400
 RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is not relevant
+CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
+QUESTION_WEIGHT = 1.0  # a question word matching a title that is only that word (`How`)
+RELATED_SHARE = 0.5  # a section a relevant one leads to scores this share of it
+RELATED_TERMS = 2  # rare words two sections must share for one to lead to the other
+RARE_SECTIONS = 3  # a word in at most this many sections is rare
+MIN_ENTRIES, MAX_ENTRIES, ENTRY_TOKENS = 3, 8, 120  # a few short entries under a bare heading
+TAIL_SHARE = 0.25  # the tail fills a slice up to this share of its allowance...
+TAIL_DOCUMENT_SHARE = 0.1  # ... and of the document
 MIN_TRIM_TOKENS = 80  # below this, a trimmed section says too little to be worth showing
 MAX_TITLE_CHARS = 70
 MAX_OMITTED_LISTED = 12
@@ -191,16 +199,45 @@ _EXPANSIONS: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = [
 ]
 
 
+# "from 2.13 to 2.14": the first version is where the reader is, not what they need to read about.
+_FROM_TO = re.compile(
+    r"(?i)\bfrom\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:[a-z][\w-]*\s+)?v?\d"
+)
+# `1.x`, `2.3.*`: every release in that line.
+_WILD_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)?)\.[xX*](?![\w])")
+# Words that ask about what changed between releases; without one, release notes are background.
+_CHANGE_TERMS = frozenset(
+    text_terms(
+        "change changes changed changelog release releases released version versions upgrade upgrading "
+        "migrate migration breaking deprecated deprecation removed history added fixed regression"
+    )
+)
+# A heading made only of a question word (`How`, `Why`) answers that question about the whole subject.
+_QUESTION_WORDS = frozenset("how why what when where who".split())
+
+
 @dataclass(frozen=True)
 class Query:
-    """A role or question as weighted terms: its own words at 1.0, role expansions lower."""
+    """A role or question as weighted terms: its own words at 1.0, role expansions lower.
+
+    `versions` are the release lines the question is about (`2.14`, `1` for `1.x`), `asks` its
+    question words, and `changes` whether it asks what changed between releases.
+    """
 
     text: str
     weights: dict[str, float]
+    versions: frozenset[str] = frozenset()
+    asks: frozenset[str] = frozenset()
+    changes: bool = False
 
     @classmethod
     def of(cls, text: str, expand: bool = True) -> Query:
         own = [t for t in dict.fromkeys(text_terms(text)) if t not in _ROLE_WORDS]
+        if m := _FROM_TO.search(text):
+            start = set(text_terms(m.group(1)))
+            own = [t for t in own if t not in start]
+        versions = {t for t in own if _VERSION.fullmatch(t)}
+        versions |= {m.group(1) for m in _WILD_VERSION.finditer(text)}
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))
         if expand:
@@ -208,15 +245,28 @@ class Query:
                 if words & set(own) or any(f" {p} " in f" {plain} " for p in phrases):
                     for w in related:
                         weights.setdefault(w, EXPANSION_WEIGHT)
-        return cls(text, weights)
+        asks = frozenset(_QUESTION_WORDS & set(plain.split()))
+        changes = bool(versions) or bool(_CHANGE_TERMS & set(own))
+        return cls(text, weights, frozenset(versions), asks, changes)
 
     def without(self, terms: set[str]) -> Query:
         """The query without `terms`, unless that would leave none of its own words."""
         kept = {t: w for t, w in self.weights.items() if t not in terms}
-        return Query(self.text, kept) if any(w == 1.0 for w in kept.values()) else self
+        if not any(w == 1.0 for w in kept.values()):
+            return self
+        return Query(self.text, kept, self.versions, self.asks, self.changes)
 
 
 # -- documents and sections
+
+
+_CHANGELOG = re.compile(
+    r"(?i)^(?:change ?log|change history|changes|release notes|history|what's new|news)\b|^\[?v?\d+\.\d+"
+)
+# Names in prose: inline code or link text, snake_case, CamelCase, ALLCAPS words.
+_NAME = re.compile(r"`[^`\n]{2,60}`|\b\w*_\w+\b|\b[A-Z]?[a-z]+[A-Z]\w*\b|\b[A-Z][A-Z0-9]{3,}\b")
+# A release heading: `v2.14.0 (2026-10-08)`, `[1.0.0] - 2026-01-05`, `Version 3.5.3`.
+_RELEASE = re.compile(r"(?i)^\W*(?:version\s+|release\s+)?v?(\d+(?:\.\d+)+)")
 
 
 @dataclass(frozen=True)
@@ -260,6 +310,7 @@ class Document:
             self.sections[0].title if opening in ("root", "preamble") else (name or self.sections[0].title)
         )
         self.tokens = tokens.count(text)
+        self.summaries: dict[tuple[int, int], tuple[str, list[str]]] = {}
 
     @cached_property
     def body_terms(self) -> list[list[str]]:
@@ -272,6 +323,95 @@ class Document:
             (frozenset(text_terms(s.path[-1])), frozenset(text_terms(" ".join(s.path[:-1]))))
             for s in self.sections
         ]
+
+    @cached_property
+    def in_changelog(self) -> list[bool]:
+        """Whether each section is release notes: under a changelog heading or a version heading."""
+        return [any(_CHANGELOG.search(t) for t in s.path) for s in self.sections]
+
+    @cached_property
+    def release(self) -> list[str | None]:
+        """The version of the release each section belongs to (`2.14.0`), from its title path."""
+        out: list[str | None] = []
+        for s in self.sections:
+            found = None
+            for title in reversed(s.path):
+                if m := _RELEASE.match(title):
+                    found = m.group(1)
+                    break
+            out.append(found)
+        return out
+
+    @cached_property
+    def question_titles(self) -> list[frozenset[str]]:
+        """The question words of titles that have no other words (`How`, `Why?`)."""
+        out = []
+        for s in self.sections:
+            words = set(re.findall(r"[a-z]+", s.path[-1].lower()))
+            bare = words and not text_terms(s.path[-1]) and words & _QUESTION_WORDS
+            out.append(frozenset(words & _QUESTION_WORDS) if bare else frozenset())
+        return out
+
+    @cached_property
+    def rare_names(self) -> list[frozenset[str]]:
+        """Each section's names (identifiers, code and link text: `BESTMATCH`, `hyperscan`_) that
+        at most RARE_SECTIONS sections use: what two sections sharing them both speak of. Words
+        under five letters (`http`, `head`) are left out: too often common words."""
+        df: Counter[str] = Counter()
+        for terms in self.body_terms:
+            df.update(set(terms))
+        out = []
+        for s in self.sections:
+            names = {t for m in _NAME.finditer(s.text) for t in text_terms(m.group(0).strip("`"))}
+            names = {t for t in names if len(t) >= 5 and not t[0].isdigit()}
+            out.append(frozenset(t for t in names if df[t] <= RARE_SECTIONS))
+        return out
+
+    @cached_property
+    def sections_naming(self) -> dict[str, list[int]]:
+        """The sections each rare name occurs in."""
+        out: dict[str, list[int]] = {}
+        for j, names in enumerate(self.rare_names):
+            for name in names:
+                out.setdefault(name, []).append(j)
+        return out
+
+    @cached_property
+    def children(self) -> dict[tuple[str, ...], list[int]]:
+        """Sections by the title path of their parent."""
+        out: dict[tuple[str, ...], list[int]] = {}
+        for j, s in enumerate(self.sections):
+            out.setdefault(s.path[:-1], []).append(j)
+        return out
+
+    @cached_property
+    def names_of(self) -> list[frozenset[int]]:
+        """For each section, the sections whose title it names, when at most RARE_SECTIONS do:
+        a title named everywhere (the project's main class) refers to no section in particular."""
+        texts = [" ".join(re.sub(r"[*_`]+", "", s.text.lower()).split()) for s in self.sections]
+        found: list[set[int]] = [set() for _ in self.sections]
+        for j, title in enumerate(self._specific_titles()):
+            if not title:
+                continue
+            pattern = re.compile(rf"(?<!\w){re.escape(title)}(?!\w)")
+            naming = [i for i, text in enumerate(texts) if i != j and title in text and pattern.search(text)]
+            if len(naming) <= RARE_SECTIONS:
+                for i in naming:
+                    found[i].add(j)
+        return [frozenset(f) for f in found]
+
+    def _specific_titles(self) -> list[str]:
+        """Titles specific enough that naming one refers to that section: several words, or a
+        compound identifier; a trailing `(issue 12)` left out. Empty for the others."""
+        out = []
+        for s in self.sections:
+            title = re.sub(r"\s*\([^)]*\)\s*$", "", s.path[-1])
+            title = " ".join(re.sub(r"[*_`]+", "", title.lower()).split())
+            words = re.findall(r"\w+", title)
+            compound = len(words) == 1 and len(split_identifier(s.path[-1].split()[0])) > 1
+            specific = len([w for w in words if w not in STOPWORDS]) >= 2 or compound
+            out.append(title if specific and len(title) >= 8 and (s.part is None or s.part[0] == 1) else "")
+        return out
 
     @cached_property
     def bm25(self) -> Any:
@@ -619,6 +759,7 @@ class HeadingScorer:
 
     Headings are what an author wrote to say what a section is about; a term shared by most
     headings (`What's Changed`) says little, so each is weighted by its inverse heading frequency.
+    A title that is only a question word (`How`) matches a question asking it.
     """
 
     name = "heading"
@@ -626,29 +767,69 @@ class HeadingScorer:
     def scores(self, query: Query, doc: Document) -> list[float]:
         n = len(doc.sections)
         df: Counter[str] = Counter()
-        for own, above in doc.title_terms:
-            df.update(own | above)
+        for (own, above), asked in zip(doc.title_terms, doc.question_titles, strict=True):
+            df.update(own | above | asked)
         out = []
-        for own, above in doc.title_terms:
+        for (own, above), asked in zip(doc.title_terms, doc.question_titles, strict=True):
             score = 0.0
             for term, weight in query.weights.items():
                 match = 1.0 if term in own else 0.5 if term in above else 0.0
                 if match:
                     score += weight * match * math.log(1 + n / df[term])
+            for word in asked & query.asks:
+                score += QUESTION_WEIGHT * math.log(1 + n / df[word])
             out.append(score)
         return out
 
 
-DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = ((Bm25Scorer(), 1.0), (HeadingScorer(), 0.6))
+class ReleaseScorer:
+    """Release notes of the versions a question names (`2.14`, `1.x`): each of their sections scores 1.
+
+    A version is otherwise one word among many; naming it means "what happened in that release line".
+    """
+
+    name = "release"
+
+    def scores(self, query: Query, doc: Document) -> list[float]:
+        if not query.versions:
+            return [0.0] * len(doc.sections)
+        return [
+            1.0 if v and any(v == w or v.startswith(w + ".") for w in query.versions) else 0.0
+            for v in doc.release
+        ]
+
+
+DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
+    (Bm25Scorer(), 1.0),
+    (HeadingScorer(), 0.6),
+    (ReleaseScorer(), 0.6),
+)
+
+
+@dataclass
+class Ranking:
+    """Sections ranked for a query: `relevant` ones (with those they lead to), and a weaker `tail`."""
+
+    relevant: list[tuple[int, float]]  # best first
+    tail: list[tuple[int, float]]  # best first: taken only while a slice is a small share of the document
 
 
 def rank(
     doc: Document, query: Query, scorers: Sequence[tuple[Scorer, float]] = DEFAULT_SCORERS
 ) -> list[tuple[int, float]]:
-    """(section index, combined score) of the relevant sections, best first.
+    """(section index, combined score) of the relevant sections, best first (see `ranking`)."""
+    return ranking(doc, query, scorers).relevant
+
+
+def ranking(
+    doc: Document, query: Query, scorers: Sequence[tuple[Scorer, float]] = DEFAULT_SCORERS
+) -> Ranking:
+    """The relevant sections and the tail below them.
 
     Words of the document's title heading name the whole document, not a part of it, so they do
-    not rank.
+    not rank. Release notes count for less unless the question asks what changed: in a README with
+    its changelog appended, they mention every feature but describe none. Sections scoring at
+    least RELEVANCE_FLOOR of the best are relevant; so are the sections they lead to (`_related`).
     """
     if doc.titled:
         query = query.without(set(text_terms(doc.title)))
@@ -659,11 +840,62 @@ def rank(
         if top > 0:
             for i, s in enumerate(raw):
                 combined[i] += weight * s / top
+    if not query.changes and not all(doc.in_changelog):
+        combined = [
+            c * CHANGELOG_PRIOR if log else c for c, log in zip(combined, doc.in_changelog, strict=True)
+        ]
     best = max(combined, default=0.0)
     if best <= 0:
-        return []
+        return Ranking([], [])
     order = sorted(range(len(combined)), key=lambda i: (-combined[i], i))
-    return [(i, combined[i]) for i in order if combined[i] >= RELEVANCE_FLOOR * best]
+    relevant = {i: combined[i] for i in order if combined[i] >= RELEVANCE_FLOOR * best}
+    for i, score in _related(doc, query, relevant, RELEVANCE_FLOOR * best).items():
+        relevant[i] = max(relevant.get(i, 0.0), score)
+    ranked = sorted(relevant.items(), key=lambda r: (-r[1], r[0]))
+    rest = [i for i in order if i not in relevant and combined[i] > 0]
+    tail = [(i, combined[i]) for i in rest if combined[i] >= RELEVANCE_FLOOR * combined[rest[0]]]
+    return Ranking(ranked, tail)
+
+
+def _related(doc: Document, query: Query, relevant: dict[int, float], floor: float) -> dict[int, float]:
+    """Sections the relevant ones lead to, scored at a share of the best section leading there,
+    if that reaches `floor`.
+
+    A relevant section leads to a section whose title it names (`... use full case-folding`, a
+    class name), to one that shares RELATED_TERMS or more of its rare words (a flag or backend it
+    mentions, where it is defined), and, when it is one of a few short entries under a bare
+    heading (a list of components or options), to the other entries.
+    """
+    out: dict[int, float] = {}
+
+    demote = not query.changes and not all(doc.in_changelog)
+
+    def lead(j: int, score: float) -> None:
+        prior = CHANGELOG_PRIOR if demote and doc.in_changelog[j] else 1.0
+        if j not in relevant and score * prior >= floor:
+            out[j] = max(out.get(j, 0.0), score * prior)
+
+    by_parent = doc.children
+    intro = doc.by_path()
+    asked = set(query.weights)
+    for i, score in relevant.items():
+        section = doc.sections[i]
+        shared = Counter(j for name in doc.rare_names[i] - asked for j in doc.sections_naming[name])
+        led = {j for j, n in shared.items() if n >= RELATED_TERMS} | doc.names_of[i]
+        for j in sorted(led):
+            if doc.sections[j].path != section.path:
+                lead(j, RELATED_SHARE * score)
+        siblings = by_parent.get(section.path[:-1], [])
+        parent = intro.get(section.path[:-1])
+        if (
+            len(section.path) > 1
+            and (parent is None or parent.tokens < INTRO_TOKENS[0])
+            and MIN_ENTRIES <= len(siblings) <= MAX_ENTRIES
+            and all(doc.sections[j].tokens <= ENTRY_TOKENS for j in siblings)
+        ):
+            for j in siblings:  # entries of one list rank together
+                lead(j, score)
+    return out
 
 
 # -- results
@@ -821,9 +1053,6 @@ def _prose_paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-_CHANGELOG = re.compile(
-    r"(?i)^(?:change ?log|change history|changes|release notes|history|what's new|news)\b|^\[?v?\d+\.\d+"
-)
 
 
 def gist(doc: Document, max_tokens: int = GIST_TOKENS) -> str:
@@ -915,12 +1144,13 @@ def _code_gist(doc: Document, max_tokens: int) -> str:
 
 
 def summarise(doc: Document, budget_tokens: int) -> Summary:
-    """Title, gist and outline, sized for a response of `budget_tokens`."""
-    return Summary(
-        title=doc.title,
-        gist=gist(doc, min(GIST_TOKENS, budget_tokens // 8)),
-        outline=outline(doc, min(OUTLINE_MAX_TOKENS, budget_tokens // 6)),
-    )
+    """Title, gist and outline, sized for a response of `budget_tokens`; kept with the (cached)
+    document, since every role and every call on the same text shares them."""
+    sizes = (min(GIST_TOKENS, budget_tokens // 8), min(OUTLINE_MAX_TOKENS, budget_tokens // 6))
+    if sizes not in doc.summaries:
+        doc.summaries[sizes] = (gist(doc, sizes[0]), outline(doc, sizes[1]))
+    text, lines = doc.summaries[sizes]
+    return Summary(title=doc.title, gist=text, outline=list(lines))
 
 
 # -- pieces
@@ -1047,15 +1277,17 @@ def _query(role: str) -> Query:
     return query
 
 
-def _fill(
-    doc: Document, query: Query, ranked: list[tuple[int, float]], allowance: int, role: str
-) -> RoleSlice:
-    """Pieces for one role: whole sections first, then trimmed ones in what is left, then intros.
+def _fill(doc: Document, query: Query, ranking: Ranking, allowance: int, role: str) -> RoleSlice:
+    """Pieces for one role: whole sections first, then trimmed ones in what is left, then intros,
+    then the tail.
 
     Whole sections are taken by score, discounted by how much of the allowance each would use, so
     that near-equal sections are not crowded out by one long one. Sections that did not fit whole
-    are then trimmed into what is left, best first.
+    are then trimmed into what is left, best first. When all that is a small share of the
+    allowance and of the document, the best of the tail follow, whole, while they keep it so: when
+    few sections match clearly, the next ones are where the role's concern hides under other words.
     """
+    ranked = ranking.relevant
     pieces: list[Piece] = []
     remaining = allowance - tokens.count(_role_header(role, 0, 0, 0, doc.tokens, False)) - 30
     space = max(remaining, 1)
@@ -1081,6 +1313,18 @@ def _fill(
         if piece is not None:
             pieces.append(piece)
             remaining -= _cost(piece)
+    small = min(TAIL_SHARE * allowance, TAIL_DOCUMENT_SHARE * doc.tokens)
+    spent = sum(_cost(p) for p in pieces)
+    taken = {p.id for p in pieces}
+    for i, score in ranking.tail:
+        if doc.sections[i].id in taken:
+            continue
+        piece = _whole(doc, doc.sections[i], min(remaining, int(small - spent)), score)
+        if piece is None:
+            break
+        pieces.append(piece)
+        spent += _cost(piece)
+        remaining -= _cost(piece)
     pieces.sort(key=lambda p: int(p.id[1:]))
     return RoleSlice(role=role, pieces=pieces, omitted=omitted, relevant=len(ranked), budget=allowance)
 
@@ -1151,7 +1395,7 @@ def slice_document(
             f"budget_tokens={budget_tokens} leaves too little for {len(queries)} roles after the summary "
             f"({shared} tokens): give at least {shared + MIN_ROLE_TOKENS * len(queries)}, or fewer roles"
         )
-    ranked = [rank(doc, q, scorers) for q in queries]
+    ranked = [ranking(doc, q, scorers) for q in queries]
     share = available // len(queries)
     result.roles = [_fill(doc, q, r, share, role) for q, r, role in zip(queries, ranked, asked, strict=True)]
     if len(queries) > 1:
@@ -1164,7 +1408,7 @@ def _redistribute(
     doc: Document,
     result: SliceResult,
     queries: list[Query],
-    ranked: list[list[tuple[int, float]]],
+    ranked: list[Ranking],
     available: int,
 ) -> None:
     """Give the budget that satisfied roles leave unused to the roles that had to leave sections out."""
