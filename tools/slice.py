@@ -265,6 +265,20 @@ _CHANGELOG = re.compile(
 )
 # Names in prose: inline code or link text, snake_case, CamelCase, ALLCAPS words.
 _NAME = re.compile(r"`[^`\n]{2,60}`|\b\w*_\w+\b|\b[A-Z]?[a-z]+[A-Z]\w*\b|\b[A-Z][A-Z0-9]{3,}\b")
+
+
+def _names(span: str) -> list[str]:
+    """The names in a span of code or an identifier: a compound whole (`shutdown_event`, not its
+    words, which are often common ones), other words stemmed; words under five letters left out."""
+    out = []
+    for word in _WORD.findall(span):
+        if len(split_identifier(word)) > 1:
+            out.append(word.lower()[:MAX_TERM_CHARS])
+        else:
+            out.extend(t for t in _word_terms(word) if len(t) >= 5 and not t[0].isdigit())
+    return out
+
+
 # A release heading: `v2.14.0 (2026-10-08)`, `[1.0.0] - 2026-01-05`, `Version 3.5.3`.
 _RELEASE = re.compile(r"(?i)^\W*(?:version\s+|release\s+)?v?(\d+(?:\.\d+)+)")
 
@@ -362,8 +376,7 @@ class Document:
             df.update(set(terms))
         out = []
         for s in self.sections:
-            names = {t for m in _NAME.finditer(s.text) for t in text_terms(m.group(0).strip("`"))}
-            names = {t for t in names if len(t) >= 5 and not t[0].isdigit()}
+            names = {name for m in _NAME.finditer(s.text) for name in _names(m.group(0))}
             out.append(frozenset(t for t in names if df[t] <= RARE_SECTIONS))
         return out
 
@@ -829,7 +842,8 @@ def ranking(
     Words of the document's title heading name the whole document, not a part of it, so they do
     not rank. Release notes count for less unless the question asks what changed: in a README with
     its changelog appended, they mention every feature but describe none. Sections scoring at
-    least RELEVANCE_FLOOR of the best are relevant; so are the sections they lead to (`_related`).
+    least RELEVANCE_FLOOR of the best are relevant (the best before release notes are discounted:
+    they need that much more evidence); so are the sections they lead to (`_related`).
     """
     if doc.titled:
         query = query.without(set(text_terms(doc.title)))
@@ -840,13 +854,16 @@ def ranking(
         if top > 0:
             for i, s in enumerate(raw):
                 combined[i] += weight * s / top
+    # Including a section that is a large share of the document is most of the way to reading all
+    # of it: such a section needs a stronger match.
+    combined = [c * (1 - s.tokens / doc.tokens) for c, s in zip(combined, doc.sections, strict=True)]
+    best = max(combined, default=0.0)
+    if best <= 0:
+        return Ranking([], [])
     if not query.changes and not all(doc.in_changelog):
         combined = [
             c * CHANGELOG_PRIOR if log else c for c, log in zip(combined, doc.in_changelog, strict=True)
         ]
-    best = max(combined, default=0.0)
-    if best <= 0:
-        return Ranking([], [])
     order = sorted(range(len(combined)), key=lambda i: (-combined[i], i))
     relevant = {i: combined[i] for i in order if combined[i] >= RELEVANCE_FLOOR * best}
     for i, score in _related(doc, query, relevant, RELEVANCE_FLOOR * best).items():
