@@ -806,10 +806,12 @@ class ReleaseScorer:
     def scores(self, query: Query, doc: Document) -> list[float]:
         if not query.versions:
             return [0.0] * len(doc.sections)
-        return [
-            1.0 if v and any(v == w or v.startswith(w + ".") for w in query.versions) else 0.0
-            for v in doc.release
-        ]
+        return [1.0 if _in_releases(v, query.versions) else 0.0 for v in doc.release]
+
+
+def _in_releases(version: str | None, lines: frozenset[str]) -> bool:
+    """Whether `version` (`2.14.1`) is one of the release `lines` (`2.14`, `2`)."""
+    return bool(version) and any(version == w or version.startswith(w + ".") for w in lines)
 
 
 DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
@@ -847,6 +849,10 @@ def ranking(
     """
     if doc.titled:
         query = query.without(set(text_terms(doc.title)))
+    if any(_in_releases(v, query.versions) for v in doc.release):
+        # The releases named are ReleaseScorer's: as words they would rank the bare release headings
+        # (a version and a link) above what those releases changed.
+        query = query.without({t for t in query.weights if _VERSION.fullmatch(t)})
     combined = [0.0] * len(doc.sections)
     for scorer, weight in scorers:
         raw = scorer.scores(query, doc)
@@ -864,6 +870,8 @@ def ranking(
         combined = [
             c * CHANGELOG_PRIOR if log else c for c, log in zip(combined, doc.in_changelog, strict=True)
         ]
+    # A heading with no text of its own says nothing its children's title paths do not.
+    combined = [0.0 if s.tokens < INTRO_TOKENS[0] else c for c, s in zip(combined, doc.sections, strict=True)]
     order = sorted(range(len(combined)), key=lambda i: (-combined[i], i))
     relevant = {i: combined[i] for i in order if combined[i] >= RELEVANCE_FLOOR * best}
     for i, score in _related(doc, query, relevant, RELEVANCE_FLOOR * best).items():
