@@ -47,7 +47,9 @@ RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is n
 CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
 QUESTION_WEIGHT = 1.0  # a question word matching a title that is only that word (`How`)
 RELATED_SHARE = 0.5  # a section a relevant one leads to scores this share of it
-RELATED_TERMS = 2  # rare words two sections must share for one to lead to the other
+RELATED_TERMS = 2  # rare names two sections must share for one to lead to the other...
+RELATED_NAMES_SHARE = 0.2  # ... and this share of the leading section's: one that names many things
+# (a major release's notes, an overview) points to each of them only weakly
 RARE_SECTIONS = 3  # a word in at most this many sections is rare
 MIN_ENTRIES, MAX_ENTRIES, ENTRY_TOKENS = 3, 8, 120  # a few short entries under a bare heading
 TAIL_SHARE = 0.25  # the tail fills a slice up to this share of its allowance...
@@ -179,7 +181,7 @@ ROLE_EXPANSIONS: dict[str, tuple[str, str]] = {
         "logging timeout retry proxy load balancer upgrade shutdown",
     ),
     "onboarding": (
-        "new user, newcomer, beginner, getting started, first time, onboarding",
+        "user, new user, newcomer, beginner, getting started, first time, onboarding",
         "install installation quickstart quick start getting started tutorial example usage requirements",
     ),
     "upgrade": (
@@ -785,10 +787,11 @@ class HeadingScorer:
         out = []
         for (own, above), asked in zip(doc.title_terms, doc.question_titles, strict=True):
             score = 0.0
+            whole = bool(own) and own <= query.weights.keys()
             for term, weight in query.weights.items():
                 match = 1.0 if term in own else 0.5 if term in above else 0.0
                 if match:
-                    score += weight * match * math.log(1 + n / df[term])
+                    score += (1.0 if whole and term in own else weight) * match * math.log(1 + n / df[term])
             for word in asked & query.asks:
                 score += QUESTION_WEIGHT * math.log(1 + n / df[word])
             out.append(score)
@@ -887,9 +890,9 @@ def _related(doc: Document, query: Query, relevant: dict[int, float], floor: flo
     if that reaches `floor`.
 
     A relevant section leads to a section whose title it names (`... use full case-folding`, a
-    class name), to one that shares RELATED_TERMS or more of its rare words (a flag or backend it
-    mentions, where it is defined), and, when it is one of a few short entries under a bare
-    heading (a list of components or options), to the other entries.
+    class name), to one that shares enough of its rare names (a flag or backend it mentions, where
+    it is defined), and, when it is one of a few short entries under a bare heading (a list of
+    components or options), to the other entries, which rank with it.
     """
     out: dict[int, float] = {}
 
@@ -897,7 +900,7 @@ def _related(doc: Document, query: Query, relevant: dict[int, float], floor: flo
 
     def lead(j: int, score: float) -> None:
         prior = CHANGELOG_PRIOR if demote and doc.in_changelog[j] else 1.0
-        if j not in relevant and score * prior >= floor:
+        if score * prior >= max(floor, relevant.get(j, 0.0)):
             out[j] = max(out.get(j, 0.0), score * prior)
 
     by_parent = doc.children
@@ -905,8 +908,10 @@ def _related(doc: Document, query: Query, relevant: dict[int, float], floor: flo
     asked = set(query.weights)
     for i, score in relevant.items():
         section = doc.sections[i]
-        shared = Counter(j for name in doc.rare_names[i] - asked for j in doc.sections_naming[name])
-        led = {j for j, n in shared.items() if n >= RELATED_TERMS} | doc.names_of[i]
+        names = doc.rare_names[i] - asked
+        shared = Counter(j for name in names for j in doc.sections_naming[name])
+        enough = max(RELATED_TERMS, RELATED_NAMES_SHARE * len(names))
+        led = {j for j, n in shared.items() if n >= enough} | doc.names_of[i]
         for j in sorted(led):
             if doc.sections[j].path != section.path:
                 lead(j, RELATED_SHARE * score)
