@@ -85,3 +85,23 @@ def test_outline_of_a_folder_lists_only_its_files(ws):
 def test_outline_budget_out_of_range_is_an_error(ws):
     with pytest.raises(repomap.BadOutline, match="budget_tokens must be between 100 and 20000"):
         repomap.outline(ws, budget_tokens=5)
+
+
+def test_a_hub_with_many_definitions_does_not_fill_a_small_map_alone(tmp_path: Path, index_dir: Path):
+    root = tmp_path / "hub"
+    (root / "core").mkdir(parents=True)
+    (root / "core" / "hub.py").write_text(
+        "".join(f"def helper_{i}(value, other, third):\n    return value + {i}\n\n" for i in range(150))
+    )
+    for i in range(12):
+        text = f"from core.hub import helper_{i}\n\ndef feature_{i}():\n    pass\n"
+        (root / f"user_{i}.py").write_text(text)
+    ws = Workspace([root], WorkspaceOptions(index_dir=index_dir, index=IndexOptions(vectors="off")))
+    try:
+        result = repomap.outline(ws, budget_tokens=300)
+        text = repomap.outline_text(result)
+    finally:
+        ws.close()
+    assert text.splitlines()[1] == "core/hub.py"  # still ranked first
+    assert result.shown_files >= 4, text
+    assert result.tokens <= 300

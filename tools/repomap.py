@@ -29,6 +29,7 @@ MAX_ITERATIONS = 60
 TOLERANCE = 1e-9
 POOL_FACTOR = 3  # consider definitions worth about this many times the budget
 MAX_POOL_FILES = 400
+POOL_DEFINITIONS = 8  # per file, towards the pool's worth
 MAX_SIGNATURE_CHARS = 120
 QUERY_PLACES = 30  # search places that personalise the ranking
 OUTLINE_KINDS = frozenset(
@@ -170,7 +171,9 @@ def _pool(
         symbols.sort(
             key=lambda s: (-hit_chunks.get((root, s.chunk_id or -1), 0.0), bool(s.parent), s.start_line)
         )
-        worth += sum(len(_signature(s)) for s in symbols) // 3
+        # A file counts for its first few definitions only: a hub with hundreds must not stop the pool
+        # before the next files are in it.
+        worth += sum(len(_signature(s)) for s in symbols[:POOL_DEFINITIONS]) // 3
         out.append(OutlineFile(root, ws.roots.display(root, row.path), score, row.tokens, symbols, len(out)))
     return out
 
@@ -186,8 +189,12 @@ def _signature(s: SymbolRow) -> str:
 
 def _items(result: OutlineResult) -> list[tuple[int, SymbolRow]]:
     """(file position, definition) in the order they earn space: a file's k-th definition is worth
-    its file's score / k, so the best file's first definitions come before the next file's."""
-    scored = [(f.score / (k + 1), f.rank, k, s) for f in result.files for k, s in enumerate(f.symbols)]
+    its file's score / k², so the best file's first definitions come before the next file's, but a
+    hub with fifty definitions does not fill a small map alone (PageRank scores of hubs are often
+    ten times the next file's)."""
+    scored = [
+        (f.score / (k + 1) ** 2, f.rank, k, s) for f in result.files for k, s in enumerate(f.symbols)
+    ]
     scored.sort(key=lambda x: (-x[0], x[1], x[2]))
     return [(rank, s) for _, rank, _, s in scored]
 
