@@ -10,9 +10,11 @@ from pathlib import Path
 
 from . import sqlite_driver
 from .errors import IndexProblem
+from .pg_base import is_store_url
 from .sqlite_store import SQLiteStore, quarantine
 
 ENV_INDEX_DIR = "TOKENLEAN_INDEX_DIR"
+ENV_STORE = "TOKENLEAN_STORE"  # a postgresql:// URL: the shared store instead of SQLite files
 
 
 def index_home(index_dir: Path | str | None = None) -> Path:
@@ -35,11 +37,16 @@ def index_path(root: Path, index_dir: Path | str | None = None) -> Path:
 
 
 def open_store(root: Path, index_dir: Path | str | None = None, *, repair: bool = True) -> SQLiteStore:
-    """Open (creating if needed) the index of `root`.
+    """Open (creating if needed) the index of `root`. `index_dir` may also be a postgresql:// URL
+    (and without it, $TOKENLEAN_STORE may name one): that root's namespace in the shared store.
 
     A damaged file is moved aside and replaced by an empty index when `repair` is set, so the next
     update rebuilds it; otherwise the damage is reported.
     """
+    if is_store_url(index_dir) or (index_dir is None and os.environ.get(ENV_STORE)):
+        from .backends import backend
+
+        return backend(index_dir).open(root)  # type: ignore[return-value]  # the same Store interface
     path = index_path(root, index_dir)
     try:
         return SQLiteStore(path, root.resolve())

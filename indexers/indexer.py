@@ -14,16 +14,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import NamedTuple
 
-import filelock
-
 from . import sqlite_driver, tokens
-from .catalog import index_path, open_store, write_problem
+from .backends import backend
+from .catalog import index_path, write_problem
 from .chunks import chunk_file, split_lines
-from .errors import IndexBusy, IndexProblem
+from .errors import IndexProblem
 from .imports import manifest
 from .languages import language_of
-from .sqlite_store import SQLiteStore
-from .store import FileRecord, FileUpdate
+from .store import FileRecord, FileUpdate, Store
 from .vectors import VectorSummary, available, resolve, update_vectors
 from .walk import FileEntry, Walker
 
@@ -51,7 +49,7 @@ class IndexOptions:
 @dataclass
 class IndexSummary:
     root: Path
-    index: Path
+    index: Path | str  # the SQLite file, or the shared database (see backends.py)
     files: int = 0
     chunks: int = 0
     symbols: int = 0
@@ -142,11 +140,9 @@ class Indexer:
         self.root = root.resolve()
         self.index_dir = index_dir
         self.options = options or IndexOptions()
-        self.path = index_path(self.root, index_dir)
-
-    def lock(self, timeout: float = 0) -> filelock.BaseFileLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return filelock.FileLock(f"{self.path}.lock", timeout=timeout)
+        self.backend = backend(index_dir)  # a directory of SQLite files or a postgresql:// URL
+        self.path = index_path(self.root, index_dir) if self.backend.kind == "sqlite" else None
+        self.location = self.backend.location(self.root)
 
     def run(
         self,
@@ -176,36 +172,21 @@ class Indexer:
         with_vectors: bool,
     ) -> IndexSummary:
         started = time.perf_counter()
-        lock = self.lock(lock_timeout)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise IndexBusy(
-                f"another tokenlean process is updating the index of {self.root} (lock {lock.lock_file}); "
-                "wait for it to finish and retry"
-            ) from None
-        try:
-            if rebuild:
-                from .sqlite_store import remove_index
-
-                remove_index(self.path)
-            store = open_store(self.root, self.index_dir)
-            try:
-                summary = self._update(store, progress, None if only is None else set(only))
-            finally:
-                store.close()
-        finally:
-            lock.release()
+        # The backend serialises writers of a root (IndexBusy after lock_timeout) and commits.
+        with self.backend.writer(self.root, lock_timeout, rebuild) as store:
+            summary = self._update(store, progress, None if only is None else set(only))
         if with_vectors:
             summary.vectors = self.vectorize(progress)
-            summary.index_bytes = sum(
-                p.stat().st_size for p in self.path.parent.glob(f"{self.path.name}*") if p.suffix != ".lock"
-            )
+            store = self.backend.open(self.root)
+            try:
+                summary.index_bytes = store.stats().bytes_on_disk
+            finally:
+                store.close()
         summary.seconds = time.perf_counter() - started
         return summary
 
     def _write_problem(self, exc: BaseException) -> IndexProblem:
-        return write_problem(exc, self.root, self.path.parent)
+        return write_problem(exc, self.root, self.path.parent if self.path else Path(self.location))
 
     def vectorize(self, progress: Progress | None = None) -> VectorSummary:
         """Embed what has no vector yet; `auto` quietly does nothing where vectors cannot be built."""
@@ -213,14 +194,14 @@ class Indexer:
         profile = resolve(setting)
         if profile == "off":
             return VectorSummary("off", skipped=available("fast") if setting == "auto" else "turned off")
-        store = open_store(self.root, self.index_dir)
+        store = self.backend.open(self.root)
         try:
             return update_vectors(store, profile, progress)
         finally:
             store.close()
 
-    def _update(self, store: SQLiteStore, progress: Progress | None, only: set[str] | None) -> IndexSummary:
-        summary = IndexSummary(self.root, self.path)
+    def _update(self, store: Store, progress: Progress | None, only: set[str] | None) -> IndexSummary:
+        summary = IndexSummary(self.root, self.path or self.location)
         summary.repaired = store.get_meta("repaired_from")
         if summary.repaired:
             summary.warnings.append(

@@ -1,13 +1,14 @@
 """The store interface: the records the index holds and the questions it answers.
 
 Everything above this module talks to an index only through `Store`; SQL lives in the backends
-(`sqlite_store.py` today, PostgreSQL for teams later), so a backend can change without touching
+(`sqlite_store.py`, `postgres_store.py` for teams), so a backend can change without touching
 search, tools or server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -192,4 +193,23 @@ class Store(Protocol):
 
     def graph(self) -> list[tuple[int, int, int]]:
         """Every (importing file, imported file, import statements) pair of the root."""
+        ...
+
+
+class Backend(Protocol):
+    """Where the indexes of roots live (a SQLite file per root, or a shared PostgreSQL), how to open
+    one, and how an indexer gets the exclusive right to update one (see `backends.py`)."""
+
+    kind: str  # "sqlite" or "postgresql"
+
+    def location(self, root: Path) -> str:
+        """Where the root's index is, for messages (never with a password)."""
+        ...
+
+    def exists(self, root: Path) -> bool: ...
+    def open(self, root: Path, *, repair: bool = True) -> Store: ...
+    def writer(self, root: Path, timeout: float = 0, rebuild: bool = False) -> AbstractContextManager[Store]:
+        """The root's store for one update, once other writers of the root are done (waiting up to
+        `timeout` s, then IndexBusy); `rebuild` starts from an empty index. Readers see each write
+        transaction whole: per batch of files on SQLite, the whole update on PostgreSQL."""
         ...

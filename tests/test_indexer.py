@@ -7,13 +7,20 @@ import textwrap
 import time
 from pathlib import Path
 
-import filelock
 import pytest
+from conftest import on_backend, sqlite_only
 
+from tokenlean.indexers.backends import backend
 from tokenlean.indexers.catalog import index_path, open_store
 from tokenlean.indexers.errors import IndexBusy, IndexProblem
 from tokenlean.indexers.indexer import Indexer, IndexOptions
 from tokenlean.indexers.terms import query_terms
+
+
+@pytest.fixture
+def index_dir(index_dir, store_backend, request):
+    """Every test here runs on both store backends unless marked sqlite_only."""
+    return on_backend(store_backend, index_dir, request)
 
 
 def run(root, index_dir, **kw):
@@ -36,7 +43,7 @@ def test_first_run_indexes_files_chunks_and_symbols(repo, index_dir):
     assert s.languages == {"python": 2, "typescript": 1, "go": 1, "markdown": 1, "text": 1}
     assert s.chunks > 10 and s.symbols > 10
     assert s.skipped["secret"] == 1
-    assert index_path(repo, index_dir).exists()
+    assert backend(index_dir).exists(repo)
 
 
 def test_second_run_over_unchanged_repo_does_nothing(repo, index_dir):
@@ -123,7 +130,7 @@ def test_missing_root_is_a_clear_error(tmp_path, index_dir):
 
 def test_second_indexer_on_the_same_root_is_refused(repo, index_dir):
     ix = Indexer(repo, index_dir)
-    with filelock.FileLock(f"{ix.path}.lock"), pytest.raises(IndexBusy, match="another tokenlean process"):
+    with backend(index_dir).writer(repo), pytest.raises(IndexBusy, match="another tokenlean process"):
         ix.run()
 
 
@@ -143,6 +150,7 @@ def test_interrupt_midway_keeps_the_previous_index_usable(repo, index_dir):
     assert s.updated >= 1 and s.files == 6
 
 
+@sqlite_only
 def test_damaged_index_is_moved_aside_and_rebuilt(repo, index_dir):
     run(repo, index_dir)
     db = index_path(repo, index_dir)
@@ -156,6 +164,7 @@ def test_damaged_index_is_moved_aside_and_rebuilt(repo, index_dir):
     assert list(db.parent.glob("index.db.damaged-*"))
 
 
+@sqlite_only
 def test_index_from_a_newer_version_is_refused_with_advice(repo, index_dir):
     run(repo, index_dir)
     con = sqlite3.connect(index_path(repo, index_dir))
@@ -171,6 +180,7 @@ def test_rebuild_discards_the_old_index(repo, index_dir):
     assert run(repo, index_dir, rebuild=True).added == 6
 
 
+@sqlite_only
 def test_parallel_workers_give_the_same_index_as_one(repo, index_dir, tmp_path):
     for i in range(80):  # above the threshold where worker processes are used
         (repo / f"gen/mod_{i}.py").parent.mkdir(exist_ok=True)
@@ -205,7 +215,8 @@ def test_killed_indexer_leaves_each_file_old_or_new_never_half(repo, index_dir):
     proc = subprocess.run([sys.executable, "-c", KILLER, str(repo), str(index_dir)], timeout=120)
     assert proc.returncode == -signal.SIGKILL
     store = open_store(repo, index_dir)
-    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if isinstance(index_dir, Path):
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     for i in range(40):
         old = store.symbols_exact([f"old_version_{i}"], 1)
         new = store.symbols_exact([f"new_version_{i}"], 1)

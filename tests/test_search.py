@@ -3,11 +3,18 @@ import os
 import time
 
 import pytest
+from conftest import on_backend, sqlite_only
 
 from tokenlean.indexers import tokens
 from tokenlean.tools import render
 from tokenlean.tools.query import BadQuery, plan
 from tokenlean.tools.search import BadSearch, search
+
+
+@pytest.fixture
+def index_dir(index_dir, store_backend, request):
+    """Every search test runs on both store backends (the same answers) unless marked sqlite_only."""
+    return on_backend(store_backend, index_dir, request)
 
 
 def paths(result):
@@ -117,6 +124,7 @@ def test_garbage_cursor_is_refused(workspace):
         search(workspace, "cart", cursor="%%%")
 
 
+@sqlite_only  # no index involved
 def test_empty_query_is_refused_with_advice():
     with pytest.raises(BadQuery, match="empty query"):
         plan("   ")
@@ -189,6 +197,7 @@ def test_output_is_deterministic(workspace):
     assert a == b
 
 
+@sqlite_only  # no index involved
 def test_query_plan_reads_identifiers_paths_and_frames():
     p = plan('KeyError in parse_config (src/conf/loader.py) File "a/b.py", line 3, in load')
     assert "parse_config" in p.identifiers and "load" in p.identifiers
@@ -208,11 +217,12 @@ def test_results_do_not_depend_on_the_order_files_were_indexed_in(tmp_path, inde
     results = {}
     for name, order in orders.items():
         root = tmp_path / name / "repo"
+        location = index_dir if isinstance(index_dir, str) else tmp_path / name / "ix"
         for rel in order:  # indexing order follows creation order of the rows, not the paths
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(files[rel])
-            Indexer(root, tmp_path / name / "ix", IndexOptions(workers=1)).run(only=[rel])
-        ws = Workspace([root], WorkspaceOptions(index_dir=tmp_path / name / "ix"))
+            Indexer(root, location, IndexOptions(workers=1)).run(only=[rel])
+        ws = Workspace([root], WorkspaceOptions(index_dir=location))
         results[name] = [(h.path, h.start_line) for h in search(ws, "shared_helper request", limit=20).hits]
         ws.close()
     assert results["forward"] == results["backward"]
@@ -230,6 +240,7 @@ def test_tests_and_docs_rank_below_code_unless_asked_for(workspace, repo):
     assert asked.hits[0].path == "tests/test_auth.py"
 
 
+@sqlite_only  # no index involved
 def test_file_kinds():
     from tokenlean.tools.prior import file_kind
 

@@ -1,0 +1,242 @@
+"""What only the shared PostgreSQL store promises: schema versions, namespaces per root, serialised
+writers, whole updates visible at once, and ranking identical to the SQLite store."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tokenlean.indexers.backends import backend
+from tokenlean.indexers.catalog import open_store
+from tokenlean.indexers.errors import IndexBusy, IndexProblem
+from tokenlean.indexers.indexer import Indexer, IndexOptions
+from tokenlean.indexers.pg_base import connect, migrate
+from tokenlean.indexers.terms import query_terms
+
+
+def run(root: Path, location: Path | str, **kw):
+    return Indexer(root, location, IndexOptions(workers=1, vectors="off")).run(**kw)
+
+
+def versions(root: Path, n: int, word: str) -> None:
+    for i in range(n):
+        (root / f"many/m{i}.py").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"many/m{i}.py").write_text(f"def {word}_version_{i}():\n    return {i}\n")
+
+
+def names(store) -> list[str]:
+    return [s.name for s in store.symbols_prefix("", 10_000)]  # one statement: one snapshot
+
+
+@pytest.fixture
+def other_db(pg_url: str) -> str:
+    """A fresh database on the same server, never migrated."""
+    name = f"t{time.time_ns()}"
+    db = connect(pg_url)
+    db.execute(f"CREATE DATABASE {name}")
+    db.close()
+    return pg_url.replace("/postgres?", f"/{name}?")
+
+
+def test_unmigrated_database_is_refused_with_the_command_to_run(repo, other_db):
+    with pytest.raises(IndexProblem, match=r"no tokenlean schema yet.*tokenlean store migrate --store"):
+        run(repo, other_db)
+    assert migrate(other_db) and migrate(other_db) == []  # idempotent
+    assert run(repo, other_db).files == 6
+
+
+def test_schema_newer_than_this_tokenlean_is_refused(repo, other_db):
+    migrate(other_db)
+    db = connect(other_db)
+    db.execute("INSERT INTO schema_version(version, name) VALUES (999, 'from the future')")
+    db.close()
+    with pytest.raises(IndexProblem, match=r"schema version 999, newer than this tokenlean.*upgrade"):
+        open_store(repo, other_db)
+
+
+def test_unreachable_database_is_a_clear_error(repo, tmp_path):
+    url = f"postgresql://nobody@/nowhere?host={tmp_path}"
+    with pytest.raises(IndexProblem, match=r"cannot connect to the store at .*check the URL"):
+        run(repo, url)
+
+
+def test_password_never_appears_in_locations(repo):
+    assert backend("postgresql://ann:s3cret@db.example:5432/ix").location(repo) == (
+        "postgresql://ann@db.example:5432/ix"
+    )
+
+
+def test_each_root_is_its_own_namespace(tmp_path, pg_url):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root, word in ((a, "alpha"), (b, "beta")):
+        versions(root, 3, word)
+        run(root, pg_url)
+    sa, sb = open_store(a, pg_url), open_store(b, pg_url)
+    try:
+        assert sorted(names(sa)) == ["alpha_version_0", "alpha_version_1", "alpha_version_2"]
+        assert sa.lexical(["beta_version_1"], 5) == [] and sa.symbols_exact(["beta_version_1"], 5) == []
+        assert [c.path for c in sb.chunks([i for i, _ in sb.lexical(["beta_version_1"], 5)]).values()] == [
+            "many/m1.py"
+        ]
+        assert (sa.stats().files, sb.stats().files) == (3, 3)
+        run(a, pg_url, rebuild=True)
+        assert sb.stats().files == 3 and len(names(sb)) == 3  # a rebuild of one root leaves the others
+    finally:
+        sa.close()
+        sb.close()
+
+
+def test_two_indexers_on_one_root_serialise(repo, pg_url):
+    run(repo, pg_url)
+    (repo / "src/app/new.py").write_text("def added_later():\n    pass\n")
+    done: list[float] = []
+    with backend(pg_url).writer(repo):  # a first writer holds the root
+        worker = threading.Thread(target=lambda: done.append(run(repo, pg_url, lock_timeout=30).added))
+        worker.start()
+        time.sleep(0.6)
+        assert not done  # the second waits instead of writing beside the first
+    worker.join(30)
+    assert done == [1]
+
+
+def test_a_reader_never_sees_a_half_written_update(repo, pg_url, monkeypatch):
+    from tokenlean.indexers import indexer
+
+    versions(repo, 60, "old")
+    run(repo, pg_url)
+    versions(repo, 60, "new")
+    monkeypatch.setattr(indexer, "BATCH_FILES", 5)  # many write batches: each must stay invisible
+    seen: set[tuple[int, int]] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        store = open_store(repo, pg_url)
+        while not stop.is_set():
+            got = names(store)
+            seen.add((sum(n.startswith("old_") for n in got), sum(n.startswith("new_") for n in got)))
+        store.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        run(repo, pg_url, progress=lambda done, total, current: time.sleep(0.01))
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        reader.join(10)
+    assert seen == {(60, 0), (0, 60)}  # before, then after; nothing in between
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from tokenlean.indexers import indexer
+    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    indexer.BATCH_FILES = 10
+    def progress(done, total, current):
+        if done == 25:
+            os.kill(os.getpid(), signal.SIGKILL)
+    Indexer(Path(sys.argv[1]), sys.argv[2], IndexOptions(workers=1, vectors="off")).run(progress=progress)
+    """
+)
+
+
+def test_killed_indexer_leaves_the_previous_index_whole_and_the_root_unlocked(repo, pg_url):
+    versions(repo, 40, "old")
+    run(repo, pg_url)
+    versions(repo, 40, "new")
+    proc = subprocess.run([sys.executable, "-c", KILLER, str(repo), pg_url], timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    store = open_store(repo, pg_url)
+    try:
+        got = names(store)
+        assert sum(n.startswith("old_") for n in got) == 40 and not any(n.startswith("new_") for n in got)
+        assert store.stats().files == 46
+    finally:
+        store.close()
+    assert run(repo, pg_url, lock_timeout=0).updated == 40  # the dead writer's lock went with it
+
+
+def test_both_backends_rank_alike(repo, pg_url, index_dir):
+    """BM25 from postings in SQL gives FTS5's scores; symbol and path search give the same hits."""
+    out = {}
+    for location in (index_dir, pg_url):
+        run(repo, location)
+        store = open_store(repo, location)
+        try:
+            rows = []
+            for q in ("verify password", "token store issue", "http request handler", "rate limit quota"):
+                hits = store.lexical(query_terms(q), 8)
+                chunks = store.chunks([c for c, _ in hits])
+                rows.append([(chunks[c].path, chunks[c].start_line, round(s, 6)) for c, s in hits])
+            rows.append([(s.name, s.path) for s in store.symbols_similar("verfy_pasword", 5)])
+            rows.append([(s.name, s.kind) for s in store.symbols_prefix("to", 5)])
+            found = store.paths(query_terms("http server"), ["cart"], 5)
+            files = store.files([f for f, _ in found])
+            rows.append([(files[f].path, round(s, 6)) for f, s in found])
+            rows.append(store.document_frequencies(["token", "password", "absent"]))
+            rows.append(sorted((e.spec, e.names) for e in store.edges([f for f in files], "in")))
+            out[location] = rows
+        finally:
+            store.close()
+    assert out[index_dir] == out[pg_url]
+    assert out[pg_url][0] and out[pg_url][0][0][0] == "src/app/auth.py"
+
+
+def test_vectors_match_the_sqlite_store(repo, pg_url, index_dir):
+    from tokenlean.indexers.embeddings import embedder
+    from tokenlean.indexers.vectors import available, update_vectors
+
+    if available("fast"):
+        pytest.skip(f"no fast embeddings here: {available('fast')}")
+    query = embedder("fast").embed(["check a password against its digest"])[0].tobytes()
+    out = {}
+    for location in (index_dir, pg_url):
+        run(repo, location)
+        store = open_store(repo, location)
+        try:
+            summary = update_vectors(store, "fast")
+            assert summary.embedded == summary.total > 0
+            assert update_vectors(store, "fast").embedded == 0  # nothing left to embed
+            hits = store.nearest(query, 5)
+            chunks = store.chunks([c for c, _ in hits])
+            out[location] = [(chunks[c].path, chunks[c].start_line, round(s, 4)) for c, s in hits]
+            assert store.vector_model() == f"{summary.model}:{embedder('fast').dims}"
+        finally:
+            store.close()
+    assert out[index_dir] == out[pg_url]
+    assert out[pg_url][0][0] == "src/app/auth.py"
+
+
+def test_unchanged_chunks_keep_their_vectors_when_a_file_changes(repo, pg_url):
+    from tokenlean.indexers.vectors import available, update_vectors
+
+    if available("fast"):
+        pytest.skip(f"no fast embeddings here: {available('fast')}")
+    run(repo, pg_url)
+    store = open_store(repo, pg_url)
+    try:
+        update_vectors(store, "fast")
+        path = repo / "src/app/auth.py"
+        path.write_text(path.read_text() + "\n\ndef added():\n    return 1\n")
+        run(repo, pg_url)
+        left = [text for _, text in store.chunks_to_embed(100)]
+        assert len(left) == 1 and "def added" in left[0]  # only the new chunk needs embedding
+    finally:
+        store.close()
+
+
+def test_busy_root_is_refused_after_the_timeout(repo, pg_url):
+    run(repo, pg_url)
+    started = time.monotonic()
+    with backend(pg_url).writer(repo), pytest.raises(IndexBusy, match="another tokenlean process"):
+        run(repo, pg_url, lock_timeout=0.3)
+    assert 0.3 <= time.monotonic() - started < 5
