@@ -140,7 +140,7 @@ def text_terms(text: str) -> list[str]:
 _ROLE_WORDS = frozenset(
     stem(w)
     for w in (
-        "reviewer review reviewing engineer developer expert specialist person someone team lead "
+        "reviewer review reviewing engineer developer user expert specialist person someone team lead "
         "focus focused looking look know tell show question role agent wants interested"
     ).split()
 )
@@ -234,7 +234,8 @@ class Query:
 
     @classmethod
     def of(cls, text: str, expand: bool = True) -> Query:
-        own = [t for t in dict.fromkeys(text_terms(text)) if t not in _ROLE_WORDS]
+        said = list(dict.fromkeys(text_terms(text)))
+        own = [t for t in said if t not in _ROLE_WORDS]
         if m := _FROM_TO.search(text):
             start = set(text_terms(m.group(1)))
             own = [t for t in own if t not in start]
@@ -244,7 +245,7 @@ class Query:
         plain = " ".join(re.findall(r"\w+", text.lower()))
         if expand:
             for words, phrases, related in _EXPANSIONS:
-                if words & set(own) or any(f" {p} " in f" {plain} " for p in phrases):
+                if words & set(said) or any(f" {p} " in f" {plain} " for p in phrases):
                     for w in related:
                         weights.setdefault(w, EXPANSION_WEIGHT)
         asks = frozenset(_QUESTION_WORDS & set(plain.split()))
@@ -339,6 +340,22 @@ class Document:
             (frozenset(text_terms(s.path[-1])), frozenset(text_terms(" ".join(s.path[:-1]))))
             for s in self.sections
         ]
+
+    @cached_property
+    def path_terms(self) -> list[tuple[frozenset[str], ...]]:
+        """The terms of each title on each section's path, top first."""
+        return [tuple(frozenset(text_terms(t)) for t in s.path) for s in self.sections]
+
+    @cached_property
+    def bare(self) -> list[bool]:
+        """Whether each section is only its heading: no text of its own."""
+        out = []
+        for s in self.sections:
+            lines = s.text.split("\n")
+            if s.part is None or s.part[0] == 1:
+                lines = lines[1:]  # the heading line
+            out.append(not any(re.search(r"\w", line) and not _ADORNMENT.match(line) for line in lines))
+        return out
 
     @cached_property
     def in_changelog(self) -> list[bool]:
@@ -491,7 +508,7 @@ def _sections(lines: list[str], text: str, fmt: str) -> tuple[list[Section], str
             "text": _text_headings,
         }[fmt](lines, text)
         raws = _from_headings(lines, headings) if headings else _paragraph_groups(lines)
-        if not headings or any(line.strip() for line in lines[: headings[0][0]]):
+        if not headings or _has_text(lines[: headings[0][0]]):
             opening = "preamble"
         else:
             opening = "root" if _single_root(headings) else "none"
@@ -590,7 +607,7 @@ def _text_headings(lines: list[str], text: str = "") -> list[tuple[int, int, str
 def _from_headings(lines: list[str], headings: list[tuple[int, int, str]]) -> list[_Raw]:
     raws: list[_Raw] = []
     first = headings[0][0]
-    if any(line.strip() for line in lines[:first]):
+    if _has_text(lines[:first]):
         raws.append(_Raw(0, first - 1, (_first_line_title(lines[:first]),)))
     # A single top heading over everything (a README's `# Name`) is the document's title: the
     # sections below it are shown without it, one level up.
@@ -607,6 +624,16 @@ def _from_headings(lines: list[str], headings: list[tuple[int, int, str]]) -> li
         path = tuple(t for _, t in trail)
         raws.append(_Raw(row, end, path[1:] if single_root and i > 0 else path))
     return raws
+
+
+# A line that only shows images: a logo or badges above a README's title, not text before it.
+_DECORATION = re.compile(
+    r"^\s*(?:\|[^|\s][^|]*\||\[?!\[[^\]]*\]\([^)]*\)(?:\]\([^)]*\))?|<(?:img|picture|source|br)\b[^>]*>|\s)*$"
+)
+
+
+def _has_text(lines: list[str]) -> bool:
+    return any(line.strip() and not _DECORATION.match(line) for line in lines)
 
 
 def _single_root(headings: list[tuple[int, int, str]]) -> bool:
@@ -774,7 +801,9 @@ class HeadingScorer:
 
     Headings are what an author wrote to say what a section is about; a term shared by most
     headings (`What's Changed`) says little, so each is weighted by its inverse heading frequency.
-    A title that is only a question word (`How`) matches a question asking it.
+    A title made only of the role's words, its expansions included (`Installation` for a new
+    user), is the section (or the part) for that concern: its words count in full. A title that is
+    only a question word (`How`) matches a question asking it.
     """
 
     name = "heading"
@@ -785,13 +814,14 @@ class HeadingScorer:
         for (own, above), asked in zip(doc.title_terms, doc.question_titles, strict=True):
             df.update(own | above | asked)
         out = []
-        for (own, above), asked in zip(doc.title_terms, doc.question_titles, strict=True):
+        rows = zip(doc.title_terms, doc.question_titles, doc.path_terms, strict=True)
+        for (own, above), asked, titles in rows:
             score = 0.0
-            whole = bool(own) and own <= query.weights.keys()
+            wholly = {t for terms in titles if terms and terms <= query.weights.keys() for t in terms}
             for term, weight in query.weights.items():
                 match = 1.0 if term in own else 0.5 if term in above else 0.0
                 if match:
-                    score += (1.0 if whole and term in own else weight) * match * math.log(1 + n / df[term])
+                    score += (1.0 if term in wholly else weight) * match * math.log(1 + n / df[term])
             for word in asked & query.asks:
                 score += QUESTION_WEIGHT * math.log(1 + n / df[word])
             out.append(score)
@@ -852,7 +882,8 @@ def ranking(
     """
     if doc.titled:
         query = query.without(set(text_terms(doc.title)))
-    if any(_in_releases(v, query.versions) for v in doc.release):
+    scoped = any(_in_releases(v, query.versions) for v in doc.release)
+    if scoped:
         # The releases named are ReleaseScorer's: as words they would rank the bare release headings
         # (a version and a link) above what those releases changed.
         query = query.without({t for t in query.weights if _VERSION.fullmatch(t)})
@@ -863,18 +894,25 @@ def ranking(
         if top > 0:
             for i, s in enumerate(raw):
                 combined[i] += weight * s / top
-    # Including a section that is a large share of the document is most of the way to reading all
-    # of it: such a section needs a stronger match.
-    combined = [c * (1 - s.tokens / doc.tokens) for c, s in zip(combined, doc.sections, strict=True)]
+    # A heading with no text of its own says nothing its children's title paths do not. Including
+    # a section that is a large share of the document is most of the way to reading all of it:
+    # such a section needs a stronger match.
+    combined = [
+        0.0 if bare else c * (1 - s.tokens / doc.tokens)
+        for c, s, bare in zip(combined, doc.sections, doc.bare, strict=True)
+    ]
     best = max(combined, default=0.0)
     if best <= 0:
         return Ranking([], [])
-    if not query.changes and not all(doc.in_changelog):
+    if scoped:  # other releases' notes are not what the question asks about
+        combined = [
+            c * CHANGELOG_PRIOR if v and not _in_releases(v, query.versions) else c
+            for c, v in zip(combined, doc.release, strict=True)
+        ]
+    elif not query.changes and not all(doc.in_changelog):
         combined = [
             c * CHANGELOG_PRIOR if log else c for c, log in zip(combined, doc.in_changelog, strict=True)
         ]
-    # A heading with no text of its own says nothing its children's title paths do not.
-    combined = [0.0 if s.tokens < INTRO_TOKENS[0] else c for c, s in zip(combined, doc.sections, strict=True)]
     order = sorted(range(len(combined)), key=lambda i: (-combined[i], i))
     relevant = {i: combined[i] for i in order if combined[i] >= RELEVANCE_FLOOR * best}
     for i, score in _related(doc, query, relevant, RELEVANCE_FLOOR * best).items():
@@ -919,7 +957,7 @@ def _related(doc: Document, query: Query, relevant: dict[int, float], floor: flo
         parent = intro.get(section.path[:-1])
         if (
             len(section.path) > 1
-            and (parent is None or parent.tokens < INTRO_TOKENS[0])
+            and (parent is None or doc.bare[doc.sections.index(parent)])
             and MIN_ENTRIES <= len(siblings) <= MAX_ENTRIES
             and all(doc.sections[j].tokens <= ENTRY_TOKENS for j in siblings)
         ):
