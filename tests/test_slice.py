@@ -404,3 +404,210 @@ def test_without_the_summary_a_slice_is_only_the_sections():
 def test_a_budget_too_small_for_the_roles_says_how_much_is_needed():
     with pytest.raises(BadSlice, match=r"too little for 8 roles after the summary .*give at least \d+"):
         slice_document(GUIDE, "guide.md", roles=["security"] * 8, budget_tokens=600)
+
+
+# -- ranking by the document's structure
+
+README_WITH_CHANGELOG = textwrap.dedent(
+    """\
+    # Fetcher
+
+    Fetcher downloads files over HTTP with retries.
+
+    ## Installation
+
+    Run `pip install fetcher`; Python 3.10 or newer is required.
+
+    ## Proxies
+
+    Set `proxy="http://host:3128"` on the `Client` to send every request through a proxy.
+
+    ## Changelog
+
+    ### 2.1.0
+
+    - Proxy settings are read from the environment. Fixed a proxy crash on redirects.
+
+    ### 2.0.0
+
+    - The `timeout` argument is now in seconds, not milliseconds (breaking).
+    - Proxy authentication uses the `proxy_auth` argument.
+
+    ### 1.4.0
+
+    - Proxy support for SOCKS servers. Proxy errors are clearer.
+    """
+)
+
+
+def _ids(result) -> list[str]:
+    return sorted((p.id for p in result.roles[0].pieces), key=lambda i: int(i[1:]))
+
+
+def _titles(text: str, result) -> set[str]:
+    by_id = parse_document(text, "fetcher.md").by_id()
+    return {by_id[i].title for i in _ids(result)}
+
+
+def test_release_notes_count_for_less_unless_the_question_asks_what_changed():
+    how = slice_document(README_WITH_CHANGELOG, "fetcher.md", "how do I use a proxy?", summary=False)
+    assert _titles(README_WITH_CHANGELOG, how) == {"Proxies"}  # the notes mention proxies more often
+    changed = slice_document(README_WITH_CHANGELOG, "fetcher.md", "what changed for proxies?", summary=False)
+    assert {"2.1.0", "1.4.0"} <= _titles(README_WITH_CHANGELOG, changed)
+
+
+def test_a_question_naming_releases_gets_those_releases_notes():
+    assert Query.of("upgrading from fetcher 1.4 to 2.0: what breaks?").versions == frozenset({"2.0"})
+    assert "1.4" not in Query.of("upgrading from fetcher 1.4 to 2.0").weights
+    assert Query.of("what changed in the 2.x releases?").versions == frozenset({"2"})
+    result = slice_document(README_WITH_CHANGELOG, "fetcher.md", "what changed in the 2.x releases?")
+    assert _titles(README_WITH_CHANGELOG, result) == {"2.1.0", "2.0.0"}
+    upgrade = slice_document(
+        README_WITH_CHANGELOG, "fetcher.md", "upgrading from 1.4 to 2.0: what could break?", summary=False
+    )
+    assert "2.0.0" in _titles(README_WITH_CHANGELOG, upgrade)
+    assert "1.4.0" not in _titles(README_WITH_CHANGELOG, upgrade)
+
+
+def test_a_heading_without_text_of_its_own_is_never_a_piece():
+    text = "# Tool\n\nIntro.\n\n## Caching\n\n### Cache size\n\nThe cache holds 512 entries.\n"
+    doc = parse_document(text, "tool.md")
+    assert [s.title for s, bare in zip(doc.sections, doc.bare, strict=True) if bare] == ["Caching"]
+    result = slice_document(text, "tool.md", "caching", summary=False)
+    assert [p.title_path for p in result.roles[0].pieces] == ["Caching > Cache size"]
+
+
+FLAGS_DOC = textwrap.dedent(
+    """\
+    # Matcher
+
+    A pattern matching library.
+
+    ## Flags
+
+    Global flags: `BESTMATCH` finds the best match; `ENHANCEMATCH` improves the fit of the next match.
+    `VERBOSE` allows comments in patterns.
+
+    ## Approximate matching
+
+    Approximate matching allows errors (insertions, deletions, substitutions) in a match. By default
+    it returns the first match found; add `BESTMATCH` for the best one or `ENHANCEMATCH` to refine it.
+    See also case-insensitive matching below.
+
+    ## Case-insensitive matching
+
+    Letters match regardless of case when asked to.
+
+    ## Anchors
+
+    Anchors tie a pattern to the start or end of the text.
+
+    ## Components
+
+    ### Pattern
+
+    Compiled pattern objects hold a pattern.
+
+    ### Match
+
+    Match objects hold the groups found.
+
+    ### Scanner
+
+    Scanner objects walk over many matches.
+    """
+)
+
+
+def test_a_relevant_section_leads_to_the_section_defining_names_it_uses():
+    result = slice_document(FLAGS_DOC, "matcher.md", "approximate matching with errors", summary=False)
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert {"Approximate matching", "Flags"} <= titles
+    assert "Anchors" not in titles
+    assert "Flags" not in rank_titles(FLAGS_DOC, "approximate matching with errors", links=False)
+
+
+def test_a_relevant_section_leads_to_a_section_whose_title_it_names():
+    titles = {p for p in rank_titles(FLAGS_DOC, "approximate matching with errors")}
+    assert "Case-insensitive matching" in titles
+
+
+def test_short_entries_under_a_bare_heading_rank_together():
+    titles = rank_titles(FLAGS_DOC, "scanner objects")
+    assert {"Components > Pattern", "Components > Match", "Components > Scanner"} <= titles
+
+
+def rank_titles(text: str, role: str, links: bool = True) -> set[str]:
+    from tokenlean.tools import slice as slicer
+
+    doc = parse_document(text, "matcher.md")
+    query = Query.of(role)
+    if links:
+        ranked = slicer.rank(doc, query)
+    else:
+        saved = slicer._related
+        slicer._related = lambda *a: {}
+        try:
+            ranked = slicer.rank(doc, query)
+        finally:
+            slicer._related = saved
+    return {doc.sections[i].title_path for i, _ in ranked}
+
+
+def test_a_title_that_is_only_a_question_word_answers_that_question():
+    filler = "\n\n".join(f"## Table {k}\n\nCode page {k} maps bytes to letters." for k in range(12))
+    text = (
+        "# Detector\n\nDetects encodings.\n\n## Why\n\nBecause bytes lie.\n\n"
+        "## How\n\nEach candidate table decodes the bytes and the least noisy one wins.\n\n"
+        f"## Detection limits\n\nShort inputs detect poorly.\n\n{filler}\n"
+    )
+    titles = {
+        p.title_path for p in slice_document(text, "detector.md", "how does detection work?").roles[0].pieces
+    }
+    assert {"How", "Detection limits"} <= titles
+    assert "Why" not in titles
+
+
+def test_who_asks_is_not_what_about_and_users_get_the_usage_sections():
+    query = Query.of("command-line user: how do I convert a file?")
+    assert query.weights.get("user", 0.0) < 1.0  # `user` says who asks
+    assert "install" in query.weights  # a user's concern: installing and using it
+    text = (
+        "# Conv\n\nConverts files.\n\n## Installation\n\nRun `pip install conv`.\n\n"
+        "## Converting\n\nRun `conv in.txt out.md` to convert a file.\n\n"
+        "## User accounts\n\nAccounts are stored per machine.\n"
+    )
+    titles = {p.title_path for p in slice_document(text, "conv.md", query.text).roles[0].pieces}
+    assert {"Installation", "Converting"} <= titles
+    assert "User accounts" not in titles
+
+
+def test_badges_above_the_title_do_not_make_a_preamble():
+    badges = "|Logo|\n\n[![CI](https://ci.example/badge.svg)](https://ci.example)\n\n"
+    text = badges + "Conv\n====\n\nConverts.\n\nUsage\n-----\n\nRun it.\n"
+    doc = parse_document(text, "conv.rst")
+    assert doc.titled and doc.title == "Conv"
+    assert [s.title_path for s in doc.sections] == ["Conv", "Usage"]
+
+
+def test_few_clear_matches_leave_room_for_the_next_best():
+    sections = [
+        "## Reporting a vulnerability\n\nMail the security team.",
+        "## Release 2.0\n\nSecrets are now compared in constant time. Parsing is faster.",
+        *(f"## Parser {k}\n\n" + f"Parser {k} reads the grammar and builds a tree. " * 40 for k in range(8)),
+    ]
+    text = "# Lib\n\nA parsing library.\n\n" + "\n\n".join(sections) + "\n"
+    from tokenlean.tools import slice as slicer
+
+    ranking = slicer.ranking(parse_document(text, "lib.md"), Query.of("security reviewer"))
+    assert [i for i, _ in ranking.relevant] == [1]  # only the clear match is relevant...
+    result = slice_document(text, "lib.md", "security reviewer", budget_tokens=3000)
+    assert [p.title_path for p in result.roles[0].pieces] == ["Reporting a vulnerability", "Release 2.0"]
+    assert result.roles[0].omitted == []  # ...the tail is offered, never listed as over budget
+
+
+def test_a_section_that_is_most_of_the_document_needs_a_stronger_match():
+    long = "## Guide\n\n" + "Templates render pages; the cache keeps them. " * 120
+    text = f"# Site\n\nBuilds sites.\n\n## Cache\n\nThe cache keeps rendered pages for a day.\n\n{long}\n"
+    titles = {p.title_path for p in slice_document(text, "site.md", "cache").roles[0].pieces}
+    assert titles == {"Cache"}

@@ -904,18 +904,11 @@ def ranking(
     best = max(combined, default=0.0)
     if best <= 0:
         return Ranking([], [])
-    if scoped:  # other releases' notes are not what the question asks about
-        combined = [
-            c * CHANGELOG_PRIOR if v and not _in_releases(v, query.versions) else c
-            for c, v in zip(combined, doc.release, strict=True)
-        ]
-    elif not query.changes and not all(doc.in_changelog):
-        combined = [
-            c * CHANGELOG_PRIOR if log else c for c, log in zip(combined, doc.in_changelog, strict=True)
-        ]
+    prior = _priors(doc, query, scoped)
+    combined = [c * f for c, f in zip(combined, prior, strict=True)]
     order = sorted(range(len(combined)), key=lambda i: (-combined[i], i))
     relevant = {i: combined[i] for i in order if combined[i] >= RELEVANCE_FLOOR * best}
-    for i, score in _related(doc, query, relevant, RELEVANCE_FLOOR * best).items():
+    for i, score in _related(doc, query, relevant, prior, RELEVANCE_FLOOR * best).items():
         relevant[i] = max(relevant.get(i, 0.0), score)
     ranked = sorted(relevant.items(), key=lambda r: (-r[1], r[0]))
     rest = [i for i in order if i not in relevant and combined[i] > 0]
@@ -923,9 +916,21 @@ def ranking(
     return Ranking(ranked, tail)
 
 
-def _related(doc: Document, query: Query, relevant: dict[int, float], floor: float) -> dict[int, float]:
-    """Sections the relevant ones lead to, scored at a share of the best section leading there,
-    if that reaches `floor`.
+def _priors(doc: Document, query: Query, scoped: bool) -> list[float]:
+    """The share of its score each section keeps: CHANGELOG_PRIOR for other releases' notes when
+    the question names releases, for all release notes when it does not ask what changed."""
+    if scoped:
+        return [CHANGELOG_PRIOR if v and not _in_releases(v, query.versions) else 1.0 for v in doc.release]
+    if not query.changes and not all(doc.in_changelog):
+        return [CHANGELOG_PRIOR if log else 1.0 for log in doc.in_changelog]
+    return [1.0] * len(doc.sections)
+
+
+def _related(
+    doc: Document, query: Query, relevant: dict[int, float], prior: list[float], floor: float
+) -> dict[int, float]:
+    """Sections the relevant ones lead to, scored at a share of the best section leading there
+    (times their own `prior`), if that reaches `floor`.
 
     A relevant section leads to a section whose title it names (`... use full case-folding`, a
     class name), to one that shares enough of its rare names (a flag or backend it mentions, where
@@ -934,17 +939,15 @@ def _related(doc: Document, query: Query, relevant: dict[int, float], floor: flo
     """
     out: dict[int, float] = {}
 
-    demote = not query.changes and not all(doc.in_changelog)
-
     def lead(j: int, score: float) -> None:
-        prior = CHANGELOG_PRIOR if demote and doc.in_changelog[j] else 1.0
-        if score * prior >= max(floor, relevant.get(j, 0.0)):
-            out[j] = max(out.get(j, 0.0), score * prior)
+        if score * prior[j] >= max(floor, relevant.get(j, 0.0)):
+            out[j] = max(out.get(j, 0.0), score * prior[j])
 
     by_parent = doc.children
     intro = doc.by_path()
     asked = set(query.weights)
-    for i, score in relevant.items():
+    for i, scored in relevant.items():
+        score = scored / prior[i]  # what a link carries is the evidence; the target's prior applies
         section = doc.sections[i]
         names = doc.rare_names[i] - asked
         shared = Counter(j for name in names for j in doc.sections_naming[name])
@@ -960,6 +963,7 @@ def _related(doc: Document, query: Query, relevant: dict[int, float], floor: flo
             and (parent is None or doc.bare[doc.sections.index(parent)])
             and MIN_ENTRIES <= len(siblings) <= MAX_ENTRIES
             and all(doc.sections[j].tokens <= ENTRY_TOKENS for j in siblings)
+            and not any(_RELEASE.match(doc.sections[j].title) for j in siblings)  # releases stand apart
         ):
             for j in siblings:  # entries of one list rank together
                 lead(j, score)
@@ -1119,8 +1123,6 @@ def _prose_paragraphs(text: str) -> list[str]:
     if current:
         paragraphs.append(" ".join(current))
     return paragraphs
-
-
 
 
 def gist(doc: Document, max_tokens: int = GIST_TOKENS) -> str:

@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import random
 import re
+import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import toon_format
 
@@ -77,34 +82,75 @@ def resolve(doc: slicer.Document, label: str) -> set[str]:
 
 
 @contextlib.contextmanager
-def without_expansion():
-    saved = slicer._EXPANSIONS
-    slicer._EXPANSIONS = []
+def patched(module: ModuleType, **values: object):
+    """Module attributes set to `values` for the duration (an ablation)."""
+    saved = {k: getattr(module, k) for k in values}
+    for k, v in values.items():
+        setattr(module, k, v)
     try:
         yield
     finally:
-        slicer._EXPANSIONS = saved
+        for k, v in saved.items():
+            setattr(module, k, v)
 
 
-def run_slices(budget: int, ablation: bool) -> dict:
+MAIN = "all signals"
+
+
+Run = tuple[tuple, Callable[[], contextlib.AbstractContextManager]]
+
+
+def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
+    """Name -> (scorers, context) of each run; the ablations take one signal or rule out."""
+    out = {MAIN: (sl.DEFAULT_SCORERS, contextlib.nullcontext)}
+    if not ablation:
+        return out
+    out["bm25 only, no rules"] = (
+        ((sl.Bm25Scorer(), 1.0),),
+        lambda: patched(sl, _EXPANSIONS=[], _related=lambda *a: {}, CHANGELOG_PRIOR=1.0),
+    )
+    out["without role expansion"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _EXPANSIONS=[]))
+    out["without heading match"] = (
+        tuple(s for s in sl.DEFAULT_SCORERS if s[0].name != "heading"),
+        contextlib.nullcontext,
+    )
+    out["without links"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _related=lambda *a: {}))
+    out["without release-notes rules"] = (
+        tuple(s for s in sl.DEFAULT_SCORERS if s[0].name != "release"),
+        lambda: patched(sl, CHANGELOG_PRIOR=1.0),
+    )
+    return out
+
+
+def slicer_at(rev: str) -> ModuleType:
+    """tools/slice.py as it was at git revision `rev`, imported beside the current one."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:tools/slice.py"], cwd=HERE, capture_output=True, text=True, check=True
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "slice_at_rev.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("tokenlean.tools._slice_at_rev", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer) -> dict:
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
+    held_out = set(labels.get("held_out", {}).get("documents", []))
     rows = []
     multi = []
     problems = []
-    variants = {"bm25+heading+expansion": (slicer.DEFAULT_SCORERS, False)}
-    if ablation:
-        variants |= {
-            "bm25 only": (((slicer.Bm25Scorer(), 1.0),), True),
-            "bm25+expansion": (((slicer.Bm25Scorer(), 1.0),), False),
-            "bm25+heading": (slicer.DEFAULT_SCORERS, True),
-        }
+    runs = variants(sl, ablation)
     for key, spec in labels["documents"].items():
         loaded = load_document(spec["source"])
         if loaded is None:
             problems.append(f"{spec['source']} is not installed: skipped")
             continue
         name, body = loaded
-        doc = slicer.parse_document(body, name)
+        doc = sl.parse_document(body, name)
         for role, wanted in spec["roles"].items():
             needed: set[str] = set()
             for label in wanted:
@@ -112,17 +158,18 @@ def run_slices(budget: int, ablation: bool) -> dict:
                 if not ids:
                     problems.append(f"{key}: label {label!r} names no section")
                 needed |= ids
-            for variant, (scorers, plain) in variants.items():
+            for variant, (scorers, context) in runs.items():
                 started = time.perf_counter()
-                with without_expansion() if plain else contextlib.nullcontext():
-                    result = slicer.slice_document(body, name, role, budget_tokens=budget, scorers=scorers)
-                    slicer.slice_text(result)
+                with context():
+                    result = sl.slice_document(body, name, role, budget_tokens=budget, scorers=scorers)
+                    sl.slice_text(result)
                 elapsed = time.perf_counter() - started
                 got = {p.id for p in result.roles[0].pieces}
                 trimmed = {p.id for p in result.roles[0].pieces if not p.complete}
                 rows.append(
                     {
                         "variant": variant,
+                        "set": "held-out" if key in held_out else "dev",
                         "document": key,
                         "role": role,
                         "full": doc.tokens,
@@ -137,8 +184,8 @@ def run_slices(budget: int, ablation: bool) -> dict:
                         "ms": round(elapsed * 1000),
                     }
                 )
-        result = slicer.slice_document(body, name, roles=list(spec["roles"]), budget_tokens=budget * 2)
-        slicer.slice_text(result)
+        result = sl.slice_document(body, name, roles=list(spec["roles"]), budget_tokens=budget * 2)
+        sl.slice_text(result)
         multi.append(
             {
                 "document": key,
@@ -153,30 +200,50 @@ def run_slices(budget: int, ablation: bool) -> dict:
     return {"rows": rows, "multi": multi, "problems": problems}
 
 
-def print_slices(report: dict, budget: int) -> None:
+def ok(r: dict) -> bool:
+    return r["saving"] >= 0.5 and r["recall"] >= 0.9
+
+
+def summary(sel: list[dict]) -> str:
+    micro = sum(r["found"] for r in sel) / sum(r["needed"] for r in sel)
+    macro = sum(r["recall"] for r in sel) / len(sel)
+    saving = sum(r["saving"] for r in sel) / len(sel)
+    p50 = sorted(r["ms"] for r in sel)[len(sel) // 2]
+    return (
+        f"recall {micro:.0%} of needed sections (mean per role {macro:.0%}), mean saving {saving:.0%}, "
+        f"roles meeting both targets {sum(map(ok, sel))}/{len(sel)}, p50 {p50} ms"
+    )
+
+
+def print_slices(report: dict, budget: int, before: dict | None = None, rev: str = "") -> None:
     rows = report["rows"]
     print(f"Slicing: o200k tokens of the whole text form vs the whole document (budget {budget:,})\n")
-    print(f"{'document':<19}{'role':<58}{'full':>8}{'slice':>7}{'saving':>8}{'recall':>9}  missed")
-    main = [r for r in rows if r["variant"] == "bm25+heading+expansion"]
+    main = [r for r in rows if r["variant"] == MAIN]
+    old = {(r["document"], r["role"]): r for r in (before or {}).get("rows", []) if r["variant"] == MAIN}
+    then = f"{'at ' + rev:>16}  " if old else ""
+    print(f"{'document':<19}{'role':<58}{'full':>8}{'slice':>7}{'saving':>8}{'recall':>9}  {then}missed")
     for r in main:
         role = r["role"] if len(r["role"]) <= 56 else r["role"][:55] + "…"
         recall = f"{r['found']}/{r['needed']}" + ("*" if r["trimmed"] else "")
+        was = ""
+        if (o := old.get((r["document"], r["role"]))) is not None:
+            was = f"{o['saving']:>6.0%} {o['found']}/{o['needed']}".rjust(16) + "  "
         print(
             f"{r['document']:<19}{role:<58}{r['full']:>8,}{r['slice']:>7,}{r['saving']:>8.0%}{recall:>9}  "
-            f"{' '.join(r['missed'])}"
+            f"{was}{' '.join(r['missed'])}"
         )
     print("(* some needed sections were returned trimmed)")
+    sets = [("dev", "dev"), ("held-out", "held-out"), ("all", None)]
+    if before:
+        for label, which in sets:
+            sel = [r for r in before["rows"] if r["variant"] == MAIN and which in (None, r["set"])]
+            if sel:
+                print(f"{'at ' + rev + ', ' + label:<34} {summary(sel)}")
     for variant in dict.fromkeys(r["variant"] for r in rows):
-        sel = [r for r in rows if r["variant"] == variant]
-        micro = sum(r["found"] for r in sel) / sum(r["needed"] for r in sel)
-        macro = sum(r["recall"] for r in sel) / len(sel)
-        saving = sum(r["saving"] for r in sel) / len(sel)
-        ok = sum(1 for r in sel if r["saving"] >= 0.5 and r["recall"] >= 0.9)
-        print(
-            f"{variant:<24} recall {micro:.0%} of needed sections (mean per role {macro:.0%}), "
-            f"mean saving {saving:.0%}, roles meeting both targets {ok}/{len(sel)}, "
-            f"p50 {sorted(r['ms'] for r in sel)[len(sel) // 2]} ms"
-        )
+        for label, which in sets:
+            sel = [r for r in rows if r["variant"] == variant and which in (None, r["set"])]
+            if sel and (variant == MAIN or which is None):
+                print(f"{variant + ', ' + label:<34} {summary(sel)}")
     print("\nMulti-role: one call per document, all its roles, budget shared")
     for m in report["multi"]:
         per = "; ".join(f"{r['role'][:28]}: {r['tokens']:,} ({r['sections']} s.)" for r in m["roles"])
@@ -616,16 +683,19 @@ def print_prunes(rows: list[dict]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=int, default=slicer.DEFAULT_BUDGET)
-    ap.add_argument("--ablation", action="store_true", help="also run with one ranking signal removed")
+    ap.add_argument("--ablation", action="store_true", help="also run with one signal or rule removed")
+    ap.add_argument("--against", metavar="REV", help="also slice with tools/slice.py as of git revision REV")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     tokens.count("warm up")
+    before = run_slices(args.budget, False, slicer_at(args.against)) if args.against else None
     slices = run_slices(args.budget, args.ablation)
     prunes = run_prunes()
     if args.json:
-        print(json.dumps({"slices": slices, "prunes": prunes}, indent=1, ensure_ascii=False))
+        report = {"slices": slices, "before": before, "prunes": prunes}
+        print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0
-    print_slices(slices, args.budget)
+    print_slices(slices, args.budget, before, args.against or "")
     print_prunes(prunes)
     return 0
 
