@@ -14,7 +14,8 @@ import click
 from tokenlean import __version__
 from tokenlean.indexers.errors import TokenleanError
 
-from .config import Config, load_config, not_a_project
+from .config import Config, not_a_project
+from .config import load_config as _load_config
 
 
 class Failure(click.ClickException):
@@ -89,7 +90,29 @@ _vectors_option = click.option(
 )
 
 
+_STORE = "tokenlean.store"  # where --store is kept for load_config (ctx.meta)
+
+
+def _remember_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta[_STORE] = value
+
+
+def load_config(**kwargs) -> Config:
+    """config.load_config with the running command's --store (an option every command shares)."""
+    ctx = click.get_current_context(silent=True)
+    return _load_config(store=ctx.meta.get(_STORE) if ctx else None, **kwargs)
+
+
 def _common(fn):
+    fn = click.option(
+        "--store",
+        metavar="URL",
+        default=None,
+        expose_value=False,
+        callback=_remember_store,
+        help="A postgresql:// URL: the shared team index instead of SQLite files ($TOKENLEAN_STORE).",
+    )(fn)
     fn = click.option(
         "--index-dir",
         type=click.Path(file_okay=False, path_type=Path),
@@ -149,7 +172,7 @@ def index(
         factory = _progress_factory(not quiet)
         bar = factory(root) if factory else None
         try:
-            summary = Indexer(root, cfg.index_dir, cfg.index_options()).run(progress=bar, rebuild=rebuild)
+            summary = Indexer(root, cfg.location, cfg.index_options()).run(progress=bar, rebuild=rebuild)
         finally:
             getattr(bar, "close", lambda: None)()
     if as_json:
@@ -377,15 +400,21 @@ def outline(query, scope, roots, index_dir, exclude, budget_tokens) -> None:
 def status(roots, index_dir, exclude, as_json) -> None:
     """Show where each root's index is and what it holds."""
     with _user_errors():
-        from tokenlean.indexers.catalog import index_path, open_store
+        from tokenlean.indexers.backends import backend
 
         cfg = load_config(roots=list(roots) or [Path(".")], index_dir=index_dir, excludes=exclude)
+        where = backend(cfg.location)
         out = []
         for root in cfg.roots:
-            path = index_path(root, cfg.index_dir)
-            entry: dict = {"root": str(root), "index": str(path), "exists": path.exists()}
-            if path.exists():
-                store = open_store(root, cfg.index_dir, repair=False)
+            exists = where.exists(root)
+            entry: dict = {
+                "root": str(root),
+                "backend": where.kind,
+                "index": where.location(root),
+                "exists": exists,
+            }
+            if exists:
+                store = where.open(root, repair=False)
                 st = store.stats()
                 entry.update(
                     files=st.files,
@@ -413,7 +442,7 @@ def status(roots, index_dir, exclude, as_json) -> None:
         )
         click.echo(
             f"{e['root']}: {e['files']:,} files, {e['chunks']:,} chunks, {e['symbols']:,} symbols, "
-            f"{e['bytes'] / 1e6:.1f} MB, updated {when}\n  index: {e['index']}"
+            f"{e['bytes'] / 1e6:.1f} MB, updated {when}\n  index ({e['backend']}): {e['index']}"
         )
 
 
@@ -879,6 +908,35 @@ def ledger_budget(task, soft, hard, ledger_path) -> None:
         book = _ledger_cfg(ledger_path).open_ledger()
         click.echo(book.set_budget(task, soft, hard))
         book.store.close()
+
+
+@main.group()
+def store() -> None:
+    """The shared PostgreSQL store of a team (see README, Team setup)."""
+
+
+@store.command("migrate")
+@click.option(
+    "--store",
+    "url",
+    metavar="URL",
+    default=None,
+    help="postgresql:// URL of the database (default: $TOKENLEAN_STORE, or store in the config).",
+)
+def store_migrate(url) -> None:
+    """Create or upgrade tokenlean's tables in the database; safe to run again (and concurrently)."""
+    with _user_errors():
+        from tokenlean.indexers.pg_base import migrate, redact
+        from tokenlean.indexers.pg_migrations import PG
+
+        cfg = _load_config(roots=[], store=url)
+        if not cfg.store:
+            raise Failure("which database? give --store postgresql://USER@HOST/DB or set $TOKENLEAN_STORE")
+        applied = migrate(cfg.store)
+        for number, name in applied:
+            click.echo(f"applied {number}: {name}")
+        state = "migrated to" if applied else "already at"
+        click.echo(f"{redact(cfg.store)}: {state} schema version {PG.latest}")
 
 
 if __name__ == "__main__":

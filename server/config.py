@@ -2,11 +2,13 @@
 
 Config files (TOML, all keys optional): the user's `~/.config/tokenlean/config.toml` (or
 $TOKENLEAN_CONFIG), then a project's `.tokenlean.toml` in the first root. Keys: exclude, include,
-max_file_kb, workers, index_dir, search_limit, search_budget, read_budget, refresh_seconds,
+max_file_kb, workers, index_dir, store, search_limit, search_budget, read_budget, refresh_seconds,
 ledger, task_budget_soft, task_budget_hard, vectors, secret_files, allow_secret_files.
 
-`allow_secret_files` is read from the user's config only: a repository must not be able to let its
-own credentials into the index.
+`store` (a postgresql:// URL: the shared team index instead of SQLite files; $TOKENLEAN_STORE and
+--store override it) and `index_dir` are read from the user's config only: a repository must not
+move its own index. `allow_secret_files` is read from the user's config only: a repository must not
+be able to let its own credentials into the index.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _KEYS = {
     "max_file_kb": int,
     "workers": int,
     "index_dir": str,
+    "store": str,
     "search_limit": int,
     "search_budget": int,
     "read_budget": int,
@@ -81,6 +84,7 @@ class ConfigError(TokenleanError):
 class Config:
     roots: list[Path]
     index_dir: Path | None = None
+    store: str | None = None  # postgresql:// URL of a shared store; None: one SQLite file per root
     excludes: tuple[str, ...] = ()
     includes: tuple[str, ...] = ()
     max_file_kb: int = 1000
@@ -97,6 +101,11 @@ class Config:
     allow_secret_files: tuple[str, ...] = ()
     sources: list[str] = field(default_factory=list)  # config files that were read
     why_no_roots: str = ""  # set when the implicit root was refused (see not_a_project)
+
+    @property
+    def location(self) -> Path | str | None:
+        """Where indexes live: the shared store's URL, else the SQLite index directory."""
+        return self.store or self.index_dir
 
     def index_options(self) -> IndexOptions:
         options = IndexOptions(
@@ -121,7 +130,7 @@ class Config:
         from tokenlean.tools.workspace import WorkspaceOptions
 
         return WorkspaceOptions(
-            index_dir=self.index_dir, index=self.index_options(), refresh_seconds=self.refresh_seconds
+            index_dir=self.location, index=self.index_options(), refresh_seconds=self.refresh_seconds
         )
 
 
@@ -156,6 +165,7 @@ def load_config(
     workers: int | None = None,
     refresh_seconds: float | None = None,
     vectors: str | None = None,
+    store: str | None = None,
 ) -> Config:
     """Merge config files with explicit arguments (arguments win; list options add up)."""
     resolved = []
@@ -194,6 +204,7 @@ def load_config(
         if path == layers[0][0]:  # a repository may not move its index or ledger elsewhere
             if "index_dir" in data:
                 cfg.index_dir = Path(data["index_dir"]).expanduser()
+            cfg.store = data.get("store", cfg.store)
             if "ledger" in data:
                 cfg.ledger_path = Path(data["ledger"]).expanduser()
             cfg.allow_secret_files += tuple(data.get("allow_secret_files", ()))
@@ -206,6 +217,9 @@ def load_config(
     cfg.includes += tuple(includes)
     if index_dir is not None:
         cfg.index_dir = index_dir
+    cfg.store = store or os.environ.get("TOKENLEAN_STORE") or cfg.store
+    if cfg.store and not cfg.store.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"store must be a postgresql:// URL (got {cfg.store.split('@')[-1]!r})")
     if max_file_kb is not None:
         cfg.max_file_kb = max_file_kb
     if workers is not None:

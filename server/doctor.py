@@ -100,7 +100,7 @@ def _sqlite() -> Check:
 
 
 def _roots(cfg: Config) -> list[Check]:
-    from tokenlean.indexers.catalog import index_path, open_store
+    from tokenlean.indexers.backends import backend
 
     out = []
     if not cfg.roots:
@@ -116,8 +116,14 @@ def _roots(cfg: Config) -> list[Check]:
                     "serve a project folder; a client started here would index it",
                 )
             )
-        path = index_path(root, cfg.index_dir)
-        if not path.exists():
+        where = backend(cfg.location)
+        path = where.location(root)
+        try:
+            exists = where.exists(root)
+        except Exception as exc:  # an unreachable or unmigrated shared store
+            out.append(Check(f"index {root.name}", "fail", str(exc), "see the message"))
+            continue
+        if not exists:
             out.append(
                 Check(
                     f"index {root.name}",
@@ -128,7 +134,7 @@ def _roots(cfg: Config) -> list[Check]:
             )
             continue
         try:
-            store = open_store(root, cfg.index_dir, repair=False)
+            store = where.open(root, repair=False)
             st = store.stats()
             store.close()
         except Exception as exc:
@@ -138,7 +144,7 @@ def _roots(cfg: Config) -> list[Check]:
             continue
         age = time.time() - (st.last_update or 0)
         lock = Path(f"{path}.lock")
-        busy = lock.exists() and _locked(lock)
+        busy = where.kind == "sqlite" and lock.exists() and _locked(lock)
         detail = (
             f"{st.files:,} files, {st.chunks:,} chunks, {st.bytes_on_disk / 1e6:.1f} MB, "
             f"updated {age / 60:.0f} min ago" + ("; an indexer is running now" if busy else "")

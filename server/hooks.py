@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenlean.indexers import tokens
-from tokenlean.indexers.catalog import index_path
+from tokenlean.indexers.backends import backend
 from tokenlean.indexers.ledger_store import CallRecord
 from tokenlean.tools.ledger import Ledger, digest
 
@@ -87,7 +87,7 @@ def _inject(
     cwd = Path(str(event.get("cwd") or "."))
     if len(prompt) < MIN_PROMPT_CHARS or prompt.startswith("/") or not cwd.is_dir():
         return None
-    if not index_path(cwd, cfg.index_dir).exists():
+    if not backend(cfg.location).exists(cwd):
         # No index yet: build it in the background so the next prompt gets context; never wait here.
         subprocess.Popen(
             [sys.executable, "-m", "tokenlean", "index", str(cwd), "-q"],

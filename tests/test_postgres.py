@@ -3,6 +3,7 @@ writers, whole updates visible at once, and ranking identical to the SQLite stor
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -240,3 +241,102 @@ def test_busy_root_is_refused_after_the_timeout(repo, pg_url):
     with backend(pg_url).writer(repo), pytest.raises(IndexBusy, match="another tokenlean process"):
         run(repo, pg_url, lock_timeout=0.3)
     assert 0.3 <= time.monotonic() - started < 5
+
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from tokenlean.server.cli import main
+
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_cli_migrates_indexes_searches_and_reports_the_shared_store(repo, other_db):
+    r = cli("status", "--root", repo, "--store", other_db)
+    assert r.exit_code == 1 and "tokenlean store migrate" in r.stderr
+    first = cli("store", "migrate", "--store", other_db)
+    assert (
+        first.exit_code == 0 and "applied 1:" in first.output and "migrated to schema version" in first.output
+    )
+    assert "already at schema version" in cli("store", "migrate", "--store", other_db).output
+    r = cli("index", repo, "--store", other_db, "-q", "--vectors", "off")
+    assert r.exit_code == 0 and "6 files" in r.output and "postgresql://postgres@" in r.output
+    r = cli("search", "verify_password", "--root", repo, "--store", other_db, "--format", "json")
+    assert json.loads(r.stdout)["hits"][0]["path"] == "src/app/auth.py"
+    [entry] = json.loads(cli("status", "--root", repo, "--store", other_db, "--json").output)
+    assert (entry["backend"], entry["files"], entry["exists"]) == ("postgresql", 6, True)
+    assert ":@" not in entry["index"]  # never a password, not even an empty one
+
+
+def test_store_comes_from_the_environment_or_the_user_config(repo, pg_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKENLEAN_STORE", pg_url)
+    assert cli("index", repo, "-q", "--vectors", "off").exit_code == 0
+    assert json.loads(cli("status", "--root", repo, "--json").output)[0]["backend"] == "postgresql"
+    monkeypatch.delenv("TOKENLEAN_STORE")
+    assert json.loads(cli("status", "--root", repo, "--json").output)[0]["backend"] == "sqlite"
+    config = tmp_path / "config.toml"
+    config.write_text(f"store = {json.dumps(pg_url)}\n")
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(config))
+    [entry] = json.loads(cli("status", "--root", repo, "--json").output)
+    assert (entry["backend"], entry["files"]) == ("postgresql", 6)
+    (repo / ".tokenlean.toml").write_text('store = "postgresql://elsewhere/db"\n')
+    assert json.loads(cli("status", "--root", repo, "--json").output)[0]["index"] == pg_url.replace(":@", "@")
+
+
+def test_store_that_is_not_a_postgresql_url_is_refused(repo):
+    r = cli("status", "--root", repo, "--store", "mysql://db/x")
+    assert r.exit_code == 1 and "store must be a postgresql:// URL" in r.stderr
+    r = cli("store", "migrate")
+    assert r.exit_code == 1 and "give --store postgresql://" in r.stderr
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def _serve(repo: Path, url: str, port: int) -> subprocess.Popen:
+    args = ["serve", "--root", repo, "--store", url, "--transport", "http", "--port", port, "--token", "t0k"]
+    args += ["--no-index-on-start"]
+    return subprocess.Popen([sys.executable, "-m", "tokenlean", *map(str, args)], stderr=subprocess.PIPE)
+
+
+@pytest.mark.anyio
+async def test_two_http_servers_answer_from_one_shared_store(repo, pg_url):
+    import socket
+
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    run(repo, pg_url)
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    servers = [_serve(repo, pg_url, port) for port in ports]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.1)
+        answers = []
+        for port in ports:
+            http = httpx2.AsyncClient(headers={"Authorization": "Bearer t0k"}, timeout=30)
+            async with (
+                http,
+                Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as c,
+            ):
+                result = await c.call_tool("search", {"query": "ShoppingCart addItem", "limit": 3})
+            answers.append(result.content[0].text.rsplit("\n", 1)[0])  # the footer names the task
+        assert "web/cart.ts" in answers[0] and answers[0] == answers[1]
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -22,7 +22,7 @@ ProgressFactory = Callable[[Path], Progress | None]
 
 @dataclass
 class WorkspaceOptions:
-    index_dir: Path | None = None
+    index_dir: Path | str | None = None  # a folder of SQLite indexes, or a postgresql:// URL
     index: IndexOptions | None = None
     auto_index: bool = True  # build a missing index on first use instead of failing
     refresh_seconds: float = 0.0  # re-walk a root before a query when its last walk is older
