@@ -7,8 +7,13 @@ the role, ranked by BM25 and a second signal, whole where they fit and cut at pa
 boundaries where they do not. Section ids are positional (`s1`, `s2`, ...): the same text always
 gives the same ids, and any section left out can be fetched by its id.
 
-Relevance signals are `Scorer`s combined by weight, so an embedding similarity can join BM25 and
-the heading match later without changing anything else.
+Relevance signals are `Scorer`s combined by weight (BM25, the heading match, the releases a
+question names), so an embedding similarity can join them later without changing anything else.
+On top of the scores, `ranking` uses the document's own structure: release notes count for less
+unless the question asks what changed, a heading with no text is never a piece, and a relevant
+section leads to the sections it names or shares rare names with and to its sibling entries.
+Sections scoring at least RELEVANCE_FLOOR of the best are relevant; when those are few and short,
+the next best fill the slice up to a small share of the document.
 """
 
 from __future__ import annotations
@@ -469,9 +474,14 @@ class Document:
 
     def by_path(self) -> dict[tuple[str, ...], Section]:
         """The first section (part) with each title path."""
-        out: dict[tuple[str, ...], Section] = {}
-        for s in self.sections:
-            out.setdefault(s.path, s)
+        return {path: self.sections[i] for path, i in self.index_by_path.items()}
+
+    @cached_property
+    def index_by_path(self) -> dict[tuple[str, ...], int]:
+        """The index of the first section (part) with each title path."""
+        out: dict[tuple[str, ...], int] = {}
+        for i, s in enumerate(self.sections):
+            out.setdefault(s.path, i)
         return out
 
 
@@ -944,7 +954,7 @@ def _related(
             out[j] = max(out.get(j, 0.0), score * prior[j])
 
     by_parent = doc.children
-    intro = doc.by_path()
+    intro = doc.index_by_path
     asked = set(query.weights)
     for i, scored in relevant.items():
         score = scored / prior[i]  # what a link carries is the evidence; the target's prior applies
@@ -960,7 +970,7 @@ def _related(
         parent = intro.get(section.path[:-1])
         if (
             len(section.path) > 1
-            and (parent is None or doc.bare[doc.sections.index(parent)])
+            and (parent is None or doc.bare[parent])
             and MIN_ENTRIES <= len(siblings) <= MAX_ENTRIES
             and all(doc.sections[j].tokens <= ENTRY_TOKENS for j in siblings)
             and not any(_RELEASE.match(doc.sections[j].title) for j in siblings)  # releases stand apart
@@ -1409,7 +1419,7 @@ def _shared_parents(doc: Document, pieces: list[Piece]) -> list[Section]:
     below = Counter(doc.sections[int(p.id[1:]) - 1].path[:-1] for p in pieces)
     out = []
     for path, n in below.items():
-        parent = doc.by_path().get(path)
+        parent = doc.sections[doc.index_by_path[path]] if path in doc.index_by_path else None
         if (
             n >= 2
             and parent
