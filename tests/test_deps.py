@@ -1,5 +1,5 @@
 """The import graph: extraction per language (real tree-sitter), resolution to files in the real
-SQLite store, keeping it linked as files change, and the `deps` tool over it."""
+store (SQLite and PostgreSQL), keeping it linked as files change, and the `deps` tool over it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import on_backend, sqlite_only
 
 from tokenlean.indexers.chunks import chunk_file
 from tokenlean.indexers.imports import Import, manifest
 from tokenlean.indexers.indexer import Indexer, IndexOptions
 from tokenlean.tools import deps as deps_mod
 from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+
+@pytest.fixture
+def index_dir(index_dir, store_backend, request):
+    """Every test here runs on both store backends unless marked sqlite_only."""
+    return on_backend(store_backend, index_dir, request)
 
 
 def write_repo(root: Path, files: dict[str, str]) -> None:
@@ -432,6 +439,7 @@ def test_deps_of_a_file_that_is_not_indexed_says_so(shop, tmp_path):
         deps_mod.deps(shop, "notes.bin")
 
 
+@sqlite_only
 def test_an_index_from_before_imports_is_read_again_to_fill_the_graph(tmp_path, index_dir):
     root = tmp_path / "r"
     ws = build(root, index_dir, PYTHON_PROJECT)

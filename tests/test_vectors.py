@@ -4,6 +4,7 @@ import os
 import time
 
 import pytest
+from conftest import on_backend, sqlite_only
 
 from tokenlean.indexers import embeddings, sqlite_driver
 from tokenlean.indexers.catalog import open_store
@@ -15,6 +16,12 @@ from tokenlean.tools.workspace import Workspace, WorkspaceOptions
 needs_fast = pytest.mark.skipif(
     bool(available("fast")), reason=f"fast vectors unavailable here: {available('fast')}"
 )
+
+
+@pytest.fixture
+def index_dir(index_dir, store_backend, request):
+    """Every test here runs on both store backends unless marked sqlite_only."""
+    return on_backend(store_backend, index_dir, request)
 
 
 def run(repo, index_dir, vectors="fast"):
@@ -81,6 +88,7 @@ def test_a_new_model_replaces_the_vectors(repo, index_dir):
     store.close()
 
 
+@sqlite_only
 def test_without_a_loadable_sqlite_vec_auto_skips_with_a_reason(repo, index_dir, monkeypatch):
     monkeypatch.setenv(sqlite_driver.ENV, "stdlib")
     sqlite_driver.driver.cache_clear()
@@ -95,6 +103,7 @@ def test_without_a_loadable_sqlite_vec_auto_skips_with_a_reason(repo, index_dir,
         sqlite_driver.driver.cache_clear()
 
 
+@sqlite_only
 @pytest.mark.skipif(bool(available("quality")), reason=f"quality profile unavailable: {available('quality')}")
 def test_quality_profile_embeds_with_the_full_transformer(repo, index_dir):
     s = run(repo, index_dir, vectors="quality")
