@@ -438,15 +438,16 @@ class Document:
         return [frozenset(f) for f in found]
 
     def _specific_titles(self) -> list[str]:
-        """Titles specific enough that naming one refers to that section: several words, or a
-        compound identifier; a trailing `(issue 12)` left out. Empty for the others."""
+        """Titles specific enough that naming one refers to that section: three words or more (two,
+        `Error Recovery`, often occur in passing), or a compound identifier; a trailing `(issue 12)`
+        left out. Empty for the others."""
         out = []
         for s in self.sections:
             title = re.sub(r"\s*\([^)]*\)\s*$", "", s.path[-1])
             title = " ".join(re.sub(r"[*_`]+", "", title.lower()).split())
             words = re.findall(r"\w+", title)
             compound = len(words) == 1 and len(split_identifier(s.path[-1].split()[0])) > 1
-            specific = len([w for w in words if w not in STOPWORDS]) >= 2 or compound
+            specific = len([w for w in words if w not in STOPWORDS]) >= 3 or compound
             out.append(title if specific and len(title) >= 8 and (s.part is None or s.part[0] == 1) else "")
         return out
 
