@@ -611,3 +611,16 @@ def test_a_section_that_is_most_of_the_document_needs_a_stronger_match():
     text = f"# Site\n\nBuilds sites.\n\n## Cache\n\nThe cache keeps rendered pages for a day.\n\n{long}\n"
     titles = {p.title_path for p in slice_document(text, "site.md", "cache").roles[0].pieces}
     assert titles == {"Cache"}
+
+
+def test_a_section_between_two_relevant_siblings_is_relevant():
+    sections = [
+        "## Writing messages\n\nUse `bar.write()` to print a message without breaking the bar.",
+        "## Redirecting output\n\nWrap `sys.stdout` so that third-party code goes through `write()`.",
+        "## Redirecting logging\n\nThe logging helper prints log messages through `write()` too.",
+        *(f"## Widget {k}\n\nWidget {k} draws a coloured box on the screen." for k in range(10)),
+    ]
+    text = "# Bars\n\nProgress bars.\n\n" + "\n\n".join(sections) + "\n"
+    titles = rank_titles(text, "how do I print log messages?")
+    assert {"Writing messages", "Redirecting output", "Redirecting logging"} <= titles
+    assert "Redirecting output" not in rank_titles(text, "how do I print log messages?", links=False)

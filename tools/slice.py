@@ -946,7 +946,8 @@ def _related(
     A relevant section leads to a section whose title it names (`... use full case-folding`, a
     class name), to one that shares enough of its rare names (a flag or backend it mentions, where
     it is defined), and, when it is one of a few short entries under a bare heading (a list of
-    components or options), to the other entries, which rank with it.
+    components or options), to the other entries, which rank with it. Two relevant siblings lead
+    to the section between them.
     """
     out: dict[int, float] = {}
 
@@ -978,6 +979,12 @@ def _related(
         ):
             for j in siblings:  # entries of one list rank together
                 lead(j, score)
+    # A section between two relevant siblings is on their topic: authors put related sections together.
+    for i in range(1, len(doc.sections) - 1):
+        a, b = i - 1, i + 1
+        same = doc.sections[a].path[:-1] == doc.sections[i].path[:-1] == doc.sections[b].path[:-1]
+        if same and a in relevant and b in relevant and doc.sections[i].path != doc.sections[a].path:
+            lead(i, RELATED_SHARE * min(relevant[a] / prior[a], relevant[b] / prior[b]))
     return out
 
 
