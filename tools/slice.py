@@ -855,7 +855,7 @@ class ReleaseScorer:
 
 def _in_releases(version: str | None, lines: frozenset[str]) -> bool:
     """Whether `version` (`2.14.1`) is one of the release `lines` (`2.14`, `2`)."""
-    return bool(version) and any(version == w or version.startswith(w + ".") for w in lines)
+    return version is not None and any(version == w or version.startswith(w + ".") for w in lines)
 
 
 DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
@@ -1365,7 +1365,7 @@ def _query(role: str) -> Query:
     return query
 
 
-def _fill(doc: Document, query: Query, ranking: Ranking, allowance: int, role: str) -> RoleSlice:
+def _fill(doc: Document, query: Query, found: Ranking, allowance: int, role: str) -> RoleSlice:
     """Pieces for one role: whole sections first, then trimmed ones in what is left, then intros,
     then the tail.
 
@@ -1375,7 +1375,7 @@ def _fill(doc: Document, query: Query, ranking: Ranking, allowance: int, role: s
     allowance and of the document, the best of the tail follow, whole, while they keep it so: when
     few sections match clearly, the next ones are where the role's concern hides under other words.
     """
-    ranked = ranking.relevant
+    ranked = found.relevant
     pieces: list[Piece] = []
     remaining = allowance - tokens.count(_role_header(role, 0, 0, 0, doc.tokens, False)) - 30
     space = max(remaining, 1)
@@ -1404,7 +1404,7 @@ def _fill(doc: Document, query: Query, ranking: Ranking, allowance: int, role: s
     small = min(TAIL_SHARE * allowance, TAIL_DOCUMENT_SHARE * doc.tokens)
     spent = sum(_cost(p) for p in pieces)
     taken = {p.id for p in pieces}
-    for i, score in ranking.tail:
+    for i, score in found.tail:
         if doc.sections[i].id in taken:
             continue
         piece = _whole(doc, doc.sections[i], min(remaining, int(small - spent)), score)
