@@ -84,8 +84,11 @@ class PostgresStore:
         self._connections: list[Any] = []
         self._lock = threading.Lock()
         db = self.db
-        db.execute("INSERT INTO roots(path) VALUES (%s) ON CONFLICT (path) DO NOTHING", (str(root),))
-        self.root_id: int = db.execute("SELECT id FROM roots WHERE path = %s", (str(root),)).fetchone()[0]
+        row = db.execute("SELECT id FROM roots WHERE path = %s", (str(root),)).fetchone()
+        if row is None:  # only a new root inserts: an insert would wait for a writer of an existing one
+            db.execute("INSERT INTO roots(path) VALUES (%s) ON CONFLICT (path) DO NOTHING", (str(root),))
+            row = db.execute("SELECT id FROM roots WHERE path = %s", (str(root),)).fetchone()
+        self.root_id: int = row[0]
 
     # -- connections and transactions
 

@@ -135,6 +135,33 @@ def test_a_reader_never_sees_a_half_written_update(repo, pg_url, monkeypatch):
     assert seen == {(60, 0), (0, 60)}  # before, then after; nothing in between
 
 
+def test_readers_opening_during_an_update_do_not_wait_for_it(repo, pg_url, monkeypatch):
+    from tokenlean.indexers import indexer
+
+    versions(repo, 12, "old")
+    run(repo, pg_url)
+    versions(repo, 12, "new")
+    monkeypatch.setattr(indexer, "BATCH_FILES", 2)
+    answers: list[list[str]] = []
+
+    def search_meanwhile(done: int, total: int, current: str) -> None:
+        if done != 8:  # several batches are written (not committed) by now
+            return
+
+        def read() -> None:
+            store = open_store(repo, pg_url)  # a new reader: its own connection
+            answers.append(sorted(n for n in names(store) if n.endswith("_version_3")))
+            store.close()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(5)
+        assert answers, "a reader waited for the writer's transaction"
+
+    run(repo, pg_url, progress=search_meanwhile)
+    assert answers == [["old_version_3"]]
+
+
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
