@@ -205,6 +205,36 @@ def test_query_plan_reads_identifiers_paths_and_frames():
     assert p.frames[0].line == 3
 
 
+@sqlite_only  # no index involved
+def test_query_plan_reads_backticked_code_and_spelled_names():
+    p = plan("fix `no-unused-vars` false positive when `--stepwise` is given to the known_args parser")
+    assert "stepwise" in p.identifiers and "no-unused-vars" not in p.identifiers
+    assert p.names == ["no-unused-vars", "stepwise", "known_args"]
+    assert p.shape == "natural"
+
+
+@sqlite_only  # no index involved
+def test_a_short_query_naming_a_file_is_a_path_query():
+    assert plan("Update src/app/http_server.py").shape == "path"
+    assert plan("RequestHandler.login").shape == "identifier"
+    assert plan("why does src/app/http_server.py drop the session").shape == "natural"
+
+
+def test_a_file_named_in_the_query_leads_the_path_strategy(workspace):
+    r = search(workspace, "a crash in `auth` when the http server handles a login request", use=["path"])
+    assert r.hits[0].path == "src/app/auth.py"
+    assert r.hits[0].why == (("path", 1),)
+
+
+@sqlite_only  # no index involved
+def test_only_short_queries_ask_for_tests_by_naming_them():
+    from tokenlean.tools.prior import PRIORS, priors
+
+    assert "test" not in priors("natural", {"tests", "parser"}, length=4)
+    long = "the parser drops the last token; the test for it still passes on CI".split()
+    assert priors("natural", set(long), length=len(long)) == PRIORS["natural"]
+
+
 def test_results_do_not_depend_on_the_order_files_were_indexed_in(tmp_path, index_dir):
     from tokenlean.indexers.indexer import Indexer, IndexOptions
     from tokenlean.tools.workspace import Workspace, WorkspaceOptions

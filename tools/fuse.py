@@ -42,3 +42,46 @@ def rrf(
         fused.append(Fused(item, score, tuple((s, r) for _, s, r in reasons)))
     fused.sort(key=lambda f: (-f.score, min(r for _, r in f.why), str(f.id)))
     return fused
+
+
+def fuse(
+    rankings: Mapping[str, Sequence[T]],
+    weights: Mapping[str, float] | None = None,
+    k: int = K,
+    scores: Mapping[str, Sequence[float]] | None = None,
+) -> list[Fused]:
+    """Weighted fusion that keeps score gaps where a strategy has meaningful scores.
+
+    score(d) = sum over strategies s of w_s * c_s(d), where c_s(d) is
+      score_s(d) / top score_s   for a strategy passed with `scores` (BM25: a hit far behind the best
+                                 one counts for that much less, near-ties stay near),
+      (k + 1) / (k + rank_s(d))  for the others (1 at rank 1, half at rank k + 2: RRF scaled to 1).
+    A scored strategy whose top score is not positive counts by rank. Ties break by best single rank,
+    then by id, as in `rrf`.
+    """
+    totals: dict[T, float] = {}
+    why: dict[T, list[tuple[float, str, int]]] = {}
+    for strategy, ranked in rankings.items():
+        weight = 1.0 if weights is None else weights.get(strategy, 0.0)
+        if weight <= 0:
+            continue
+        values = (scores or {}).get(strategy)
+        top = values[0] if values else 0.0
+        seen: set[T] = set()
+        for rank, item in enumerate(ranked, start=1):
+            if item in seen:
+                continue
+            seen.add(item)
+            if values is not None and top > 0:
+                share = max(0.0, values[rank - 1]) / top
+            else:
+                share = (k + 1) / (k + rank)
+            contribution = weight * share
+            totals[item] = totals.get(item, 0.0) + contribution
+            why.setdefault(item, []).append((contribution, strategy, rank))
+    fused = []
+    for item, score in totals.items():
+        reasons = sorted(why[item], key=lambda r: (-r[0], r[1]))
+        fused.append(Fused(item, score, tuple((s, r) for _, s, r in reasons)))
+    fused.sort(key=lambda f: (-f.score, min(r for _, r in f.why), str(f.id)))
+    return fused

@@ -18,6 +18,10 @@ _PATHISH = re.compile(
     + "|".join(sorted({e.lstrip(".") for e in EXTENSIONS}, key=len, reverse=True))
     + r")\b"
 )
+# Text the author marked as code (Markdown backticks), and the names in it: `no-unused-vars`, `--stepwise`.
+_BACKTICKED = re.compile(r"`([^`\n]+)`")
+_NAME = re.compile(r"[A-Za-z_$][\w$-]*[\w$]")
+MAX_NAMES = 12
 # Python, JS/TS (node), Java, Go, Rust and Ruby stack frames.
 _FRAMES = (
     re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[\w.<>]+))?'),
@@ -45,6 +49,7 @@ class QueryPlan:
     paths: list[str] = field(default_factory=list)  # path fragments named in the query
     frames: list[Frame] = field(default_factory=list)
     shape: str = "natural"  # "identifier", "path" or "natural"
+    names: list[str] = field(default_factory=list)  # lower-case words that may be a file's name (stem)
 
 
 def _is_code_like(token: str) -> bool:
@@ -82,15 +87,23 @@ def plan(text: str) -> QueryPlan:
         if _is_code_like(token) or (len(words) <= 3 and token.lower() not in STOPWORDS and len(token) > 2):
             identifiers.append(token.removesuffix("()"))
     identifiers += [f.func for f in frames if f.func and not f.func.startswith("<")]
+    # Backticked words are code by the author's own marking, even plain ones like `enforce`.
+    marked = [w.strip("-") for span in _BACKTICKED.findall(text) for w in _NAME.findall(span)]
+    marked = [w for w in marked if len(w) >= 3 and w.lower() not in STOPWORDS]
+    identifiers += [w for w in marked if "-" not in w]
     identifiers = list(dict.fromkeys(identifiers))
-    single = len(text.split()) == 1
-    if single and paths:
+    # A file is often named by what it holds: `no-invalid-regexp`, `stepwise`, known_args: words the
+    # author marked as code or wrote with a hyphen or underscore, to compare with file names.
+    spelled = [w.strip("-") for w in _NAME.findall(text) if "-" in w.strip("-") or "_" in w.strip("_")]
+    names = list(dict.fromkeys(w.lower() for w in [*marked, *spelled] if len(w) >= 3))[:MAX_NAMES]
+    words = len(text.split())
+    if paths and words <= 3:  # "Update api/queries_pr.go": a short query naming a file is about that file
         shape = "path"
-    elif single or (identifiers and len(text.split()) <= 3):
+    elif words == 1 or (identifiers and words <= 3):
         shape = "identifier"
     else:
         shape = "natural"
     terms = query_terms(text) or query_terms(text, keep_stopwords=True)
     if not terms:
         raise BadQuery(f"query {text[:80]!r} has no searchable words: use letters or digits")
-    return QueryPlan(text, terms, identifiers, paths, frames, shape)
+    return QueryPlan(text, terms, identifiers, paths, frames, shape, names)

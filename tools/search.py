@@ -16,7 +16,7 @@ from tokenlean.indexers.errors import TokenleanError
 from tokenlean.indexers.store import ChunkRow, Store
 
 from . import strategies
-from .fuse import K, rrf
+from .fuse import K, fuse
 from .guard import guard
 from .prior import file_kind, priors
 from .query import QueryPlan, plan
@@ -43,16 +43,24 @@ STRATEGIES: dict[str, Strategy] = {
     "vector": strategies.vectors,
     "deps": strategies.neighbours,
 }
-# RRF weights per query shape, chosen on the retrieval benchmark's dev split (bench/retrieval). The
-# fast static embeddings are weak on code alone (file MRR 0.41 vs BM25's 0.63): at weight 1.0 they
-# cost fusion 5 points of file hit@1; at 0.2 they add a little at function level. The import-graph
-# neighbours (`deps`) traded file hit@1 for hit@5/10 at every weight tried (0.1: F@1 56 -> 55,
-# F@10 87 -> 88; 0.3: F@1 51), so they are off in fusion and run only when asked for by name.
+# Fusion (fuse.fuse): BM25 counts by its score relative to the best hit, so its gaps survive; the
+# other strategies count by rank, (K + 1) / (K + rank), times their weight. Weights per query shape,
+# chosen on the retrieval benchmark's dev split (bench/retrieval, commit messages as queries):
+# - natural text leans on BM25; symbol and vector hits (weak alone there: file MRR 0.30 and 0.46 vs
+#   BM25's 0.71) only break BM25's near-ties at 0.1; path matches (the query's own words in a path, or
+#   a file it names) at 0.5 move a file up against a BM25 gap of at most about half the best score.
+#   Rank-only RRF (k=60) let any vote of a weak strategy outweigh BM25's whole top 10: fused file
+#   MRR 0.69 with the changes below, 0.72 with scores (all weights within +-50% of these: 0.69-0.72).
+# - identifiers and paths the query names lean on symbol and path: a definition of the named symbol
+#   outranks any BM25 hit.
+# - import-graph neighbours (`deps`) traded file hit@1 for hit@5/10 at every weight tried (0.1: F@1
+#   56 -> 55, F@10 87 -> 88; 0.3: F@1 51), so they are off in fusion and run only when asked for.
 WEIGHTS: dict[str, dict[str, float]] = {
-    "natural": {"bm25": 1.0, "symbol": 0.3, "path": 0.6, "trace": 1.5, "vector": 0.2, "deps": 0.0},
+    "natural": {"bm25": 1.0, "symbol": 0.1, "path": 0.5, "trace": 1.5, "vector": 0.1, "deps": 0.0},
     "identifier": {"bm25": 0.8, "symbol": 1.5, "path": 0.5, "trace": 1.5, "vector": 0.1, "deps": 0.0},
     "path": {"bm25": 0.5, "symbol": 0.5, "path": 1.5, "trace": 1.5, "vector": 0.1, "deps": 0.0},
 }
+SCORED = ("bm25",)  # strategies fused by their scores rather than their ranks
 
 
 class BadSearch(TokenleanError):
@@ -135,10 +143,15 @@ def _decode_cursor(cursor: str, query: str) -> int:
 
 def _rank_root(store: Store, qp: QueryPlan, names: list[str]) -> list[tuple[int, float, tuple]]:
     rankings: dict[str, list[int]] = {}
+    scores: dict[str, list[float]] = {}
     file_hits: list[int] = []
     for name in names:
         if name == "path":
             file_hits = STRATEGIES[name](store, qp, 30)
+        elif name == "bm25" and STRATEGIES[name] is strategies.lexical:
+            scored = strategies.lexical_scored(store, qp, CANDIDATES)
+            rankings[name] = [cid for cid, _ in scored]
+            scores[name] = [score for _, score in scored]
         elif name != "deps":
             rankings[name] = STRATEGIES[name](store, qp, CANDIDATES)
     if file_hits:
@@ -158,11 +171,11 @@ def _rank_root(store: Store, qp: QueryPlan, names: list[str]) -> list[tuple[int,
     weights = WEIGHTS[qp.shape] if len(names) > 1 else {names[0]: 1.0}
     if "deps" in names and weights.get("deps", 0) > 0:
         # Graph neighbours of the strongest places so far (and of what the query names).
-        fused = [int(f.id) for f in rrf(rankings, weights, K)]
+        fused = [int(f.id) for f in fuse(rankings, weights, K, scores)]
         ranked_elsewhere = [cid for r in rankings.values() for cid in r]
         position = {cid: i for i, cid in reversed(list(enumerate(ranked_elsewhere)))}
         rankings["deps"] = strategies.neighbours(store, qp, CANDIDATES, fused, position)
-    return [(f.id, f.score, f.why) for f in rrf(rankings, weights, K)]
+    return [(f.id, f.score, f.why) for f in fuse(rankings, weights, K, scores)]
 
 
 def _group(rows: list[tuple[Path, ChunkRow, float, tuple]], display: Callable[[Path, str], str]) -> list[Hit]:
@@ -292,7 +305,7 @@ def _places(ws: Workspace, qp: QueryPlan, names: list[str]) -> list[Hit]:
             ]
         if reindexed and attempt == 0:
             continue  # files that changed on disk were re-indexed: rank again on their new content
-        factors = priors(qp.shape, {w.lower() for w in re.findall(r"\w+", qp.text)})
+        factors = priors(qp.shape, {w.lower() for w in re.findall(r"\w+", qp.text)}, len(qp.text.split()))
         if factors:
             rows = [
                 (root, row, score * factors.get(file_kind(row.path), 1.0), why)

@@ -14,11 +14,17 @@ MAX_LEXICAL_TERMS = 32  # long issue texts: keep the rarest terms, the ones that
 MAX_SYMBOL_NAMES = 12
 COMMON_TERM_SHARE = 0.25
 FUZZY_MIN_RATIO = 0.8
+MAX_NAMED_FILES = 50  # per name: candidate paths holding it, before keeping those it names exactly
 _SEPARATORS = re.compile(r"\.|::|#|->")
 
 
 def lexical(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     """BM25 over code-aware terms (FTS5 in SQLite)."""
+    return [cid for cid, _ in lexical_scored(store, plan, limit)]
+
+
+def lexical_scored(store: Store, plan: QueryPlan, limit: int) -> list[tuple[int, float]]:
+    """`lexical` with each chunk's BM25 score (higher is better), best first."""
     frequencies = store.document_frequencies(plan.terms)
     terms = [t for t in plan.terms if frequencies.get(t, 0) > 0]
     # A term in a quarter of all chunks (`py` in every path) adds almost nothing to BM25 but makes
@@ -28,7 +34,7 @@ def lexical(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     terms = focused or terms
     if len(terms) > MAX_LEXICAL_TERMS:
         terms = sorted(terms, key=lambda t: (frequencies[t], t))[:MAX_LEXICAL_TERMS]
-    return [cid for cid, _ in store.lexical(terms, limit)]
+    return store.lexical(terms, limit)
 
 
 def _names(plan: QueryPlan) -> list[tuple[str, str]]:
@@ -71,9 +77,22 @@ def symbols(store: Store, plan: QueryPlan, limit: int) -> list[int]:
 
 
 def paths(store: Store, plan: QueryPlan, limit: int) -> list[int]:
-    """File ids whose path matches the query: named fragments first, then path words (BM25)."""
+    """File ids whose path matches the query: files whose name is a word the query spells as code
+    (`no-unused-vars` -> no-unused-vars.js), then named fragments, then path words (BM25)."""
     substrings = [p.lstrip("./") for p in plan.paths if p.strip("./")]
-    return [fid for fid, _ in store.paths(plan.terms[:16], substrings, limit)]
+    ranked = [fid for fid, _ in store.paths(plan.terms[:16], substrings, limit)]
+    return list(dict.fromkeys([*named_files(store, plan), *ranked]))[:limit]
+
+
+def named_files(store: Store, plan: QueryPlan) -> list[int]:
+    """Files whose name without extension is one of the query's code-like words, shortest path first."""
+    found: dict[int, str] = {}
+    for name in plan.names:
+        ids = [fid for fid, _ in store.paths([], [name], MAX_NAMED_FILES)]
+        for fid, row in store.files(ids).items():
+            if row.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower() == name:
+                found[fid] = row.path
+    return sorted(found, key=lambda fid: (len(found[fid]), found[fid]))
 
 
 def trace(store: Store, plan: QueryPlan, limit: int) -> list[int]:
