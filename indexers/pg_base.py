@@ -38,6 +38,12 @@ def _psycopg() -> Any:
     return psycopg
 
 
+def connection_errors() -> tuple[type[BaseException], ...]:
+    """What psycopg raises when the database went away (restart, shutdown, network)."""
+    psycopg = _psycopg()
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
 def connect(url: str) -> Any:
     """An autocommit connection with the tokenlean schema first on the search path."""
     psycopg = _psycopg()

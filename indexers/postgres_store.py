@@ -9,19 +9,21 @@ index before it or after it, never in between, and a killed indexer leaves the p
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from .chunks import Chunk
 from .embeddings import chunk_text
-from .errors import IndexBusy
+from .errors import IndexBusy, IndexProblem
 from .imports import PACKAGE
-from .pg_base import check_version, connect, redact, register_vectors
+from .pg_base import check_version, connect, connection_errors, redact, register_vectors
 from .pg_migrations import MIGRATE_LOCK
 from .resolve import Resolver
 
@@ -67,6 +69,23 @@ def _chunk_terms(path_terms: list[str], chunk: Chunk) -> tuple[dict[str, float],
     return freq, len(name) + len(path_terms) + len(body)
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy(db: Any, target: str, rows: Iterable[tuple[int | float | str, ...]]) -> None:
+    """COPY rows of numbers and text in PostgreSQL's text format, formatted here in bulk: psycopg's
+    per-row adaptation cost more than the database's work on the millions of postings of a corpus."""
+    with db.cursor().copy(f"COPY {target} FROM STDIN") as copy:
+        block: list[str] = []
+        for row in rows:
+            block.append("\t".join(v.translate(_ESCAPES) if isinstance(v, str) else str(v) for v in row))
+            if len(block) >= 20_000:
+                copy.write("\n".join(block) + "\n")
+                block = []
+        if block:
+            copy.write("\n".join(block) + "\n")
+
+
 def _grams(lname: str) -> Counter[str]:
     return Counter(lname[i : i + 3] for i in range(len(lname) - 2))
 
@@ -110,6 +129,26 @@ class PostgresStore:
                 self._connections.append(db)
         return db
 
+    def _drop(self) -> None:
+        """Forget this thread's connection (it broke): the next call connects afresh."""
+        db = getattr(self._local, "db", None)
+        self._local.db = None
+        if db is not None:
+            with suppress(Exception):
+                db.close()
+            with self._lock, suppress(ValueError):
+                self._connections.remove(db)
+
+    def _lost(self) -> bool:
+        db = getattr(self._local, "db", None)
+        return db is None or db.closed or db.broken
+
+    def _unreachable(self, exc: BaseException) -> IndexProblem:
+        return IndexProblem(
+            f"the store at {redact(self.url)} is unreachable ({' '.join(str(exc).split())}): retry in a "
+            "moment; nothing is lost (an interrupted update rolls back and the next one redoes it)"
+        )
+
     def close(self) -> None:
         with self._lock:
             for db in self._connections:
@@ -135,6 +174,17 @@ class PostgresStore:
     def writing(self, timeout: float = 0, rebuild: bool = False) -> Iterator[PostgresStore]:
         """One update of this root: waits up to `timeout` s for other writers of the root, then
         everything written inside commits as one transaction (or not at all)."""
+        try:
+            with self._writing(timeout, rebuild):
+                yield self
+        except connection_errors() as exc:
+            if not self._lost():
+                raise
+            self._drop()
+            raise self._unreachable(exc) from exc
+
+    @contextmanager
+    def _writing(self, timeout: float, rebuild: bool) -> Iterator[None]:
         db = self.db
         with db.transaction():
             deadline = time.monotonic() + timeout
@@ -152,7 +202,7 @@ class PostgresStore:
                 elif self.get_meta("terms_version") not in (None, TERMS_VERSION):
                     self._rebuild_lexical(db)
                 self._put_meta(db, {"terms_version": TERMS_VERSION})
-                yield self
+                yield
             finally:
                 self._local.writing = False
 
@@ -378,9 +428,7 @@ class PostgresStore:
                      s.signature, s.start_line, s.end_line)
                 )  # fmt: skip
                 grams += [(rid, g, sid, n) for g, n in _grams(lname).items()]
-        with db.cursor().copy("COPY symbol_grams (root_id, gram, symbol_id, tf) FROM STDIN") as copy:
-            for row in grams:
-                copy.write_row(row)
+        _copy(db, "symbol_grams (root_id, gram, symbol_id, tf)", grams)
         with db.cursor().copy(
             "COPY imports (root_id, file_id, line, kind, spec, names, state) FROM STDIN"
         ) as copy:
@@ -403,10 +451,12 @@ class PostgresStore:
         )
 
     def _copy_path_postings(self, db: Any, path_terms: dict[int, list[str]]) -> None:
-        with db.cursor().copy("COPY path_postings (root_id, term, file_id, tf) FROM STDIN") as copy:
-            for fid, words in path_terms.items():
-                for term, tf in Counter(words).items():
-                    copy.write_row((self.root_id, term, fid, tf))
+        rows = (
+            (self.root_id, term, fid, tf)
+            for fid, words in path_terms.items()
+            for term, tf in Counter(words).items()
+        )
+        _copy(db, "path_postings (root_id, term, file_id, tf)", rows)
 
     def _index_chunks(self, db: Any, chunks: list[tuple[int, list[str], Chunk]]) -> dict[int, int]:
         """Write the postings of chunks and add them to the document frequencies; returns their lengths."""
@@ -428,9 +478,9 @@ class PostgresStore:
                 (self.root_id, words, [df[w] for w in words]),
             ).fetchall()
         )
-        with db.cursor().copy("COPY postings (term_id, chunk_id, root_id, freq, doc_len) FROM STDIN") as copy:
-            for cid, term, f in postings:
-                copy.write_row((ids[term], cid, self.root_id, f, lengths[cid]))
+        rid = self.root_id
+        rows = ((ids[term], cid, rid, f, lengths[cid]) for cid, term, f in postings)
+        _copy(db, "postings (term_id, chunk_id, root_id, freq, doc_len)", rows)
         return lengths
 
     # -- the import graph
@@ -723,3 +773,39 @@ class PostgresStore:
         paths = {fid: row.path for fid, row in self.files(list(scored)).items()}
         ranked = sorted(scored.items(), key=lambda kv: (-round(kv[1], 9), paths.get(kv[0], "")))
         return ranked[:limit]
+
+
+_WRITES = frozenset(("apply", "set_meta", "resolve_imports", "prepare_vectors", "put_vectors"))
+
+
+def _guard(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """A lost connection (database restarted, network cut) becomes a clear 'retry' error, and the
+    connection is replaced. Reads outside an update are retried once on a fresh connection first,
+    so a restart that is over by then costs a caller nothing."""
+
+    @functools.wraps(method)
+    def guarded(self: PostgresStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except connection_errors() as exc:
+            if not self._lost():
+                raise  # a conflict or a bug, not a lost connection: say so as it is
+            self._drop()
+            if name in _WRITES or getattr(self._local, "writing", False):
+                raise self._unreachable(exc) from exc
+        try:
+            return method(self, *args, **kwargs)
+        except connection_errors() as exc:
+            self._drop()
+            raise self._unreachable(exc) from exc
+
+    return guarded
+
+
+for _name, _method in list(vars(PostgresStore).items()):
+    if (
+        (not _name.startswith("_") or _name == "__init__")
+        and _name != "writing"
+        and inspect.isfunction(_method)
+    ):
+        setattr(PostgresStore, _name, _guard(_name, _method))

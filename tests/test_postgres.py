@@ -344,13 +344,14 @@ async def test_two_http_servers_answer_from_one_shared_store(repo, pg_url):
             ports.append(s.getsockname()[1])
     servers = [_serve(repo, pg_url, port) for port in ports]
     try:
-        for port in ports:
-            deadline = time.monotonic() + 30
+        for proc, port in zip(servers, ports, strict=True):
+            deadline = time.monotonic() + 90  # generous: the suite may share 2 cores with much else
             while True:
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                     break
                 except OSError:
+                    assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "exited"
                     assert time.monotonic() < deadline, "the server did not start"
                     time.sleep(0.1)
         answers = []
@@ -367,3 +368,62 @@ async def test_two_http_servers_answer_from_one_shared_store(repo, pg_url):
         for proc in servers:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def _cut(store) -> None:
+    """End the server side of this thread's connection, as a database restart does."""
+    pid = store.db.info.backend_pid
+    admin = connect(store.url)
+    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.close()
+
+
+def test_a_lost_connection_is_replaced_and_reads_carry_on(repo, pg_url):
+    run(repo, pg_url)
+    store = open_store(repo, pg_url)
+    try:
+        before = store.lexical(query_terms("verify password"), 5)
+        _cut(store)
+        assert store.lexical(query_terms("verify password"), 5) == before  # retried on a new connection
+    finally:
+        store.close()
+
+
+def test_a_lost_connection_mid_update_is_a_clear_retryable_error_and_loses_nothing(repo, pg_url, monkeypatch):
+    from tokenlean.indexers.indexer import Indexer as RealIndexer
+
+    run(repo, pg_url)
+    (repo / "src/app/auth.py").write_text("def rotate_credentials():\n    return 'fresh'\n")
+    writers: list = []
+    real_update = RealIndexer._update
+
+    def update(self, store, progress, only):
+        writers.append(store)  # the writer's store, to cut its connection midway
+        return real_update(self, store, progress, only)
+
+    monkeypatch.setattr(RealIndexer, "_update", update)
+    with pytest.raises(IndexProblem, match=r"is unreachable .*retry in a moment"):
+        run(repo, pg_url, progress=lambda done, total, current: _cut(writers[0]) if done == 1 else None)
+    monkeypatch.setattr(RealIndexer, "_update", real_update)
+    store = open_store(repo, pg_url)
+    try:
+        assert [s.path for s in store.symbols_exact(["verify_password"], 5)] == ["src/app/auth.py"]
+    finally:
+        store.close()
+    assert run(repo, pg_url).updated == 1  # the next update redoes it
+
+
+def test_tabs_backslashes_and_newlines_survive_the_bulk_copy(repo, pg_url, index_dir):
+    (repo / "docs/odd.md").write_text("# Paths like C:\\Users\\me\\N\n\nBody with \\N,\t\\t and \\.\r\n")
+    seen = {}
+    for location in (index_dir, pg_url):
+        run(repo, location)
+        store = open_store(repo, location)
+        try:
+            [section] = store.symbols_in_file(store.file("docs/odd.md").id)
+            [chunk] = store.chunks_of_file(section.file_id)
+            seen[location] = (section.name, chunk.text, store.symbols_similar("users\\me", 1)[0].name)
+        finally:
+            store.close()
+    assert seen[pg_url] == seen[index_dir]
+    assert "\\Users\\me\\N" in seen[pg_url][0] and "\\N,\t\\t and \\." in seen[pg_url][1]
