@@ -175,12 +175,6 @@ def test_searching_threads_survive_a_database_restart_and_recover(threads_outage
     assert o.after["update"] == ["1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgresStore lets psycopg.OperationalError out of a dropped connection (the first call on "
-    "each pooled connection after the restart): callers get a raw driver error, not an IndexProblem "
-    "saying the store is unreachable and to retry; see the team-bench report",
-)
 def test_searches_during_a_restart_get_clear_retryable_errors(threads_outage: Outage):
     unclear = [e for e in threads_outage.errors if e.split("|")[1] != "True" or not _clear_and_retryable(e)]
     assert not unclear, (
@@ -310,12 +304,6 @@ def test_http_clients_survive_a_database_restart_and_recover(http_outage: Outage
     assert o.after == o.before  # the same answers: nothing lost
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dropped connection's psycopg.OperationalError reaches the MCP layer as 'tokenlean hit an "
-    "internal error in search (AdminShutdown/OperationalError)' with a traceback in the server log, not "
-    "as 'the store is unreachable, retry'; see the team-bench report",
-)
 def test_http_errors_during_a_restart_are_clear_and_retryable(http_outage: Outage):
     unclear = [e for e in http_outage.errors if not _clear_and_retryable(e)]
     assert not unclear, (
