@@ -479,7 +479,8 @@ class PostgresStore:
             ).fetchall()
         )
         rid = self.root_id
-        rows = ((ids[term], cid, rid, f, lengths[cid]) for cid, term, f in postings)
+        # In key order: the primary key's B-tree then fills page by page instead of at random.
+        rows = sorted((ids[term], cid, rid, f, lengths[cid]) for cid, term, f in postings)
         _copy(db, "postings (term_id, chunk_id, root_id, freq, doc_len)", rows)
         return lengths
 
