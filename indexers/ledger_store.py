@@ -24,6 +24,7 @@ GROUPS = {
     "root": "root",
     "source": "source",
     "day": "date(ts, 'unixepoch', 'localtime')",
+    "user": "''",  # a SQLite ledger is one user's; the team ledger (pg_ledger_store.py) has many
 }
 
 

@@ -2,8 +2,9 @@
 the next. They run only from `tokenlean store migrate` (an administrator's deliberate step on a
 shared database), never implicitly when a store opens; opening checks the version instead.
 
-Everything lives in the `tokenlean` schema, so the tables sit beside a team's own without clashing.
-Every row carries the id of its root (a repository's namespace).
+The index lives in the `tokenlean` schema and the team ledger in `tokenlean_ledger`, each with its
+own versions (as the index and the ledger are separate files with SQLite), so the tables sit beside a
+team's own without clashing. Every index row carries the id of its root (a repository's namespace).
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-SCHEMA = "tokenlean"
 MIGRATE_LOCK = 0x746B6C6E  # advisory lock key ('tkln') serialising concurrent migrators
 
 Migration = Callable[[Any], None]  # takes a psycopg connection inside a transaction
 
 
 class PgMigrations:
-    """The ordered migrations; each runs in its own transaction with its version row."""
+    """The ordered migrations of one schema, recorded in its `schema_version` table."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
         self.steps: list[tuple[int, str, Migration]] = []
 
     def __call__(self, version: int, name: str) -> Callable[[Migration], Migration]:
@@ -40,7 +41,9 @@ class PgMigrations:
         return (step for step in self.steps if step[0] > version)
 
 
-PG = PgMigrations()
+PG = PgMigrations("tokenlean")
+PG_LEDGER = PgMigrations("tokenlean_ledger")
+SCHEMA = PG.schema
 
 
 def _script(db: Any, sql: str) -> None:
@@ -183,5 +186,76 @@ def _m001(db: Any) -> None:
             root_id int NOT NULL,
             embedding vector NOT NULL
         )
+        """,
+    )
+
+
+@PG_LEDGER(1, "tool calls, task budgets, imported usage and transcript tool calls, with their user")
+def _ledger001(db: Any) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE calls (
+            id bigserial PRIMARY KEY,
+            ts double precision NOT NULL,
+            task text NOT NULL,
+            session text NOT NULL,
+            agent text NOT NULL,
+            client text NOT NULL,
+            source text NOT NULL,
+            tool text NOT NULL,
+            args_digest text NOT NULL,
+            tokens int NOT NULL,
+            baseline int NOT NULL,
+            seen_tokens int NOT NULL,
+            latency_ms double precision NOT NULL,
+            error text NOT NULL,
+            root text NOT NULL,
+            user_name text NOT NULL
+        );
+        CREATE INDEX calls_by_task ON calls(task, ts);
+        CREATE INDEX calls_by_ts ON calls(ts);
+        CREATE TABLE budgets (
+            task text PRIMARY KEY,
+            soft int,
+            hard int,
+            updated double precision NOT NULL
+        );
+        CREATE TABLE usage (
+            id bigserial PRIMARY KEY,
+            key text NOT NULL UNIQUE,
+            client text NOT NULL,
+            session text NOT NULL,
+            agent text NOT NULL,
+            model text NOT NULL,
+            ts double precision NOT NULL,
+            project text NOT NULL,
+            input bigint NOT NULL,
+            output bigint NOT NULL,
+            cache_write_5m bigint NOT NULL,
+            cache_write_1h bigint NOT NULL,
+            cache_read bigint NOT NULL,
+            reasoning bigint NOT NULL,
+            sidechain boolean NOT NULL,
+            file text NOT NULL,
+            user_name text NOT NULL
+        );
+        CREATE INDEX usage_by_session ON usage(session);
+        CREATE INDEX usage_by_ts ON usage(ts);
+        CREATE TABLE tool_uses (
+            id bigserial PRIMARY KEY,
+            key text NOT NULL UNIQUE,
+            client text NOT NULL,
+            session text NOT NULL,
+            agent text NOT NULL,
+            ts double precision NOT NULL,
+            server text NOT NULL,
+            tool text NOT NULL,
+            result_chars int NOT NULL,
+            result_tokens int NOT NULL,
+            is_error boolean NOT NULL,
+            user_name text NOT NULL
+        );
+        CREATE INDEX tool_uses_by_session ON tool_uses(session)
         """,
     )

@@ -9,21 +9,18 @@ index before it or after it, never in between, and a killed indexer leaves the p
 
 from __future__ import annotations
 
-import functools
-import inspect
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .chunks import Chunk
 from .embeddings import chunk_text
-from .errors import IndexBusy, IndexProblem
+from .errors import IndexBusy
 from .imports import PACKAGE
-from .pg_base import check_version, connect, connection_errors, redact, register_vectors
+from .pg_base import PgDatabase, connection_errors, guard, redact, register_vectors
 from .pg_migrations import MIGRATE_LOCK
 from .resolve import Resolver
 
@@ -90,18 +87,15 @@ def _grams(lname: str) -> Counter[str]:
     return Counter(lname[i : i + 3] for i in range(len(lname) - 2))
 
 
-class PostgresStore:
+class PostgresStore(PgDatabase):
     """The index of one root in a shared PostgreSQL database. Thread-safe: a connection per thread."""
 
     vectors_supported = True
 
     def __init__(self, url: str, root: Path) -> None:
-        self.url = url
+        super().__init__(url)
         self.root = root
         self.location = f"{redact(url)} (root {root})"
-        self._local = threading.local()
-        self._connections: list[Any] = []
-        self._lock = threading.Lock()
         db = self.db
         row = db.execute("SELECT id FROM roots WHERE path = %s", (str(root),)).fetchone()
         if row is None:  # only a new root inserts: an insert would wait for a writer of an existing one
@@ -109,53 +103,10 @@ class PostgresStore:
             row = db.execute("SELECT id FROM roots WHERE path = %s", (str(root),)).fetchone()
         self.root_id: int = row[0]
 
-    # -- connections and transactions
-
-    @property
-    def db(self) -> Any:
-        db = getattr(self._local, "db", None)
-        if db is None or db.closed:
-            db = connect(self.url)
-            try:
-                check_version(db, self.url)
-                register_vectors(db)
-                # A root filter after the HNSW scan must not starve results: scan on until enough.
-                db.execute("SET hnsw.iterative_scan = strict_order")
-            except BaseException:
-                db.close()
-                raise
-            self._local.db = db
-            with self._lock:
-                self._connections.append(db)
-        return db
-
-    def _drop(self) -> None:
-        """Forget this thread's connection (it broke): the next call connects afresh."""
-        db = getattr(self._local, "db", None)
-        self._local.db = None
-        if db is not None:
-            with suppress(Exception):
-                db.close()
-            with self._lock, suppress(ValueError):
-                self._connections.remove(db)
-
-    def _lost(self) -> bool:
-        db = getattr(self._local, "db", None)
-        return db is None or db.closed or db.broken
-
-    def _unreachable(self, exc: BaseException) -> IndexProblem:
-        return IndexProblem(
-            f"the store at {redact(self.url)} is unreachable ({' '.join(str(exc).split())}): retry in a "
-            "moment; nothing is lost (an interrupted update rolls back and the next one redoes it)"
-        )
-
-    def close(self) -> None:
-        with self._lock:
-            for db in self._connections:
-                with suppress(Exception):
-                    db.close()
-            self._connections.clear()
-        self._local = threading.local()
+    def _prepare(self, db: Any) -> None:
+        register_vectors(db)
+        # A root filter after the HNSW scan must not starve results: scan on until enough.
+        db.execute("SET hnsw.iterative_scan = strict_order")
 
     @property
     def _lock_key(self) -> tuple[int, int]:
@@ -776,37 +727,8 @@ class PostgresStore:
         return ranked[:limit]
 
 
-_WRITES = frozenset(("apply", "set_meta", "resolve_imports", "prepare_vectors", "put_vectors"))
-
-
-def _guard(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """A lost connection (database restarted, network cut) becomes a clear 'retry' error, and the
-    connection is replaced. Reads outside an update are retried once on a fresh connection first,
-    so a restart that is over by then costs a caller nothing."""
-
-    @functools.wraps(method)
-    def guarded(self: PostgresStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except connection_errors() as exc:
-            if not self._lost():
-                raise  # a conflict or a bug, not a lost connection: say so as it is
-            self._drop()
-            if name in _WRITES or getattr(self._local, "writing", False):
-                raise self._unreachable(exc) from exc
-        try:
-            return method(self, *args, **kwargs)
-        except connection_errors() as exc:
-            self._drop()
-            raise self._unreachable(exc) from exc
-
-    return guarded
-
-
-for _name, _method in list(vars(PostgresStore).items()):
-    if (
-        (not _name.startswith("_") or _name == "__init__")
-        and _name != "writing"
-        and inspect.isfunction(_method)
-    ):
-        setattr(PostgresStore, _name, _guard(_name, _method))
+guard(
+    PostgresStore,
+    writes=frozenset(("apply", "set_meta", "resolve_imports", "prepare_vectors", "put_vectors")),
+    skip=frozenset(("writing",)),  # a context manager: it guards itself
+)

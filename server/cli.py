@@ -620,25 +620,36 @@ def models_build(target) -> None:
 
 def _ledger_cfg(ledger_path: Path | None) -> Config:
     cfg = load_config(roots=[])
-    if ledger_path:
-        cfg.ledger_path = ledger_path
+    ctx = click.get_current_context(silent=True)
+    store = ctx.meta.get(_STORE) if ctx else None
+    if ledger_path or store:  # named on the command line: beats $TOKENLEAN_LEDGER
+        cfg.ledger_path = ledger_path or store
     return cfg
 
 
-_ledger_option = click.option(
-    "--ledger",
-    "ledger_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Ledger file (default: $TOKENLEAN_LEDGER or the user data dir).",
-)
+def _ledger_option(fn):
+    fn = click.option(
+        "--store",
+        metavar="URL",
+        default=None,
+        expose_value=False,
+        callback=_remember_store,
+        help="The team ledger in this postgresql:// store ($TOKENLEAN_STORE).",
+    )(fn)
+    return click.option(
+        "--ledger",
+        "ledger_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Ledger file (default: $TOKENLEAN_LEDGER, the team store, or the user data dir).",
+    )(fn)
 
 
 @main.group(invoke_without_command=True)
 @_ledger_option
 @click.option(
     "--by",
-    type=click.Choice(["task", "tool", "agent", "client", "session", "root", "source", "day"]),
+    type=click.Choice(["task", "tool", "agent", "client", "session", "root", "source", "day", "user"]),
     default="task",
     show_default=True,
     help="How to group the calls.",
@@ -927,16 +938,17 @@ def store_migrate(url) -> None:
     """Create or upgrade tokenlean's tables in the database; safe to run again (and concurrently)."""
     with _user_errors():
         from tokenlean.indexers.pg_base import migrate, redact
-        from tokenlean.indexers.pg_migrations import PG
+        from tokenlean.indexers.pg_migrations import PG, PG_LEDGER
 
         cfg = _load_config(roots=[], store=url)
         if not cfg.store:
             raise Failure("which database? give --store postgresql://USER@HOST/DB or set $TOKENLEAN_STORE")
         applied = migrate(cfg.store)
-        for number, name in applied:
-            click.echo(f"applied {number}: {name}")
+        for schema, number, name in applied:
+            click.echo(f"applied {schema} {number}: {name}")
         state = "migrated to" if applied else "already at"
-        click.echo(f"{redact(cfg.store)}: {state} schema version {PG.latest}")
+        versions = ", ".join(f"{m.schema} {m.latest}" for m in (PG, PG_LEDGER))
+        click.echo(f"{redact(cfg.store)}: {state} schema version {versions}")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ class Config:
     search_budget: int = 1500
     read_budget: int = 3000
     refresh_seconds: float = 10.0
-    ledger_path: Path | None = None  # default: $TOKENLEAN_LEDGER or the user data dir
+    ledger_path: Path | str | None = None  # default: $TOKENLEAN_LEDGER, the store, or the user data dir
     vectors: str = "auto"  # auto, fast, quality or off
     task_budget_soft: int | None = None
     task_budget_hard: int | None = None
@@ -124,7 +124,13 @@ class Config:
         from tokenlean.indexers.ledger_store import LedgerStore
         from tokenlean.tools.ledger import Ledger
 
-        return Ledger(LedgerStore(self.ledger_path), self.task_budget_soft, self.task_budget_hard)
+        # A team store keeps the team's ledger too, unless this user names a ledger file.
+        target = self.ledger_path or os.environ.get("TOKENLEAN_LEDGER") or self.store
+        if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+            from tokenlean.indexers.pg_ledger_store import PgLedgerStore
+
+            return Ledger(PgLedgerStore(target), self.task_budget_soft, self.task_budget_hard)
+        return Ledger(LedgerStore(target), self.task_budget_soft, self.task_budget_hard)
 
     def workspace_options(self):
         from tokenlean.tools.workspace import WorkspaceOptions
@@ -205,8 +211,9 @@ def load_config(
             if "index_dir" in data:
                 cfg.index_dir = Path(data["index_dir"]).expanduser()
             cfg.store = data.get("store", cfg.store)
-            if "ledger" in data:
-                cfg.ledger_path = Path(data["ledger"]).expanduser()
+            if "ledger" in data:  # a file, or the postgresql:// URL of a team ledger
+                ledger = data["ledger"]
+                cfg.ledger_path = ledger if "://" in ledger else Path(ledger).expanduser()
             cfg.allow_secret_files += tuple(data.get("allow_secret_files", ()))
         elif "allow_secret_files" in data:
             raise ConfigError(

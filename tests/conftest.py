@@ -164,6 +164,22 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.cleanup()
 
 
+def new_database(pg_url: str, migrated: bool = True) -> str:
+    """A database of its own on the session's PostgreSQL, for a test that must see no one else's rows."""
+    import time
+
+    from tokenlean.indexers.pg_base import connect, migrate
+
+    name = f"t{time.time_ns()}"
+    db = connect(pg_url)
+    db.execute(f"CREATE DATABASE {name}")
+    db.close()
+    url = pg_url.replace("/postgres?", f"/{name}?")
+    if migrated:
+        migrate(url)
+    return url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_backend(request: pytest.FixtureRequest) -> str:
     """Which store a test runs on; a module opts in by overriding `index_dir` with `on_backend`."""

@@ -1,10 +1,12 @@
-"""The token ledger: arithmetic, budgets through a real MCP client, and reports."""
+"""The token ledger: arithmetic, budgets through a real MCP client, and reports; the store-level
+tests run on both the SQLite ledger and the team ledger in PostgreSQL."""
 
 import json
 import time
 
 import pytest
 from click.testing import CliRunner
+from conftest import new_database
 from mcp import Client
 
 from tokenlean.indexers.ledger_store import CallRecord, LedgerStore
@@ -42,8 +44,22 @@ def call(task="t1", tool="search", tokens=100, baseline=1000, agent="", ts=None,
 
 
 @pytest.fixture
-def ledger(tmp_path):
-    book = Ledger(LedgerStore(tmp_path / "ledger.db"))
+def make_store(tmp_path, store_backend, request):
+    """A new, empty ledger store of the test's backend (a SQLite file, or the team ledger)."""
+
+    def make(name: str):
+        if store_backend == "sqlite":
+            return LedgerStore(tmp_path / name)
+        from tokenlean.indexers.pg_ledger_store import PgLedgerStore
+
+        return PgLedgerStore(new_database(request.getfixturevalue("pg_url")), user="ann")
+
+    return make
+
+
+@pytest.fixture
+def ledger(make_store):
+    book = Ledger(make_store("ledger.db"))
     yield book
     book.store.close()
 
@@ -129,10 +145,10 @@ def test_inconsistent_budget_is_refused(ledger):
 
 
 @pytest.fixture
-def served(repo, index_dir, tmp_path):
+def served(repo, index_dir, make_store):
     cfg = load_config([repo], index_dir=index_dir)
     ws = Workspace(cfg.roots, cfg.workspace_options())
-    book = Ledger(LedgerStore(tmp_path / "served-ledger.db"))
+    book = Ledger(make_store("served-ledger.db"))
     yield build_server(ws, cfg, book), book
     ws.close()
     book.store.close()

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import new_database
 
 from tokenlean.indexers.backends import backend
 from tokenlean.indexers.catalog import open_store
@@ -39,11 +40,7 @@ def names(store) -> list[str]:
 @pytest.fixture
 def other_db(pg_url: str) -> str:
     """A fresh database on the same server, never migrated."""
-    name = f"t{time.time_ns()}"
-    db = connect(pg_url)
-    db.execute(f"CREATE DATABASE {name}")
-    db.close()
-    return pg_url.replace("/postgres?", f"/{name}?")
+    return new_database(pg_url, migrated=False)
 
 
 def test_unmigrated_database_is_refused_with_the_command_to_run(repo, other_db):
@@ -283,8 +280,11 @@ def test_cli_migrates_indexes_searches_and_reports_the_shared_store(repo, other_
     assert r.exit_code == 1 and "tokenlean store migrate" in r.stderr
     first = cli("store", "migrate", "--store", other_db)
     assert (
-        first.exit_code == 0 and "applied 1:" in first.output and "migrated to schema version" in first.output
+        first.exit_code == 0
+        and "applied tokenlean 1:" in first.output
+        and "applied tokenlean_ledger 1:" in first.output
     )
+    assert "migrated to schema version tokenlean 1, tokenlean_ledger 1" in first.output
     assert "already at schema version" in cli("store", "migrate", "--store", other_db).output
     r = cli("index", repo, "--store", other_db, "-q", "--vectors", "off")
     assert r.exit_code == 0 and "6 files" in r.output and "postgresql://postgres@" in r.output
@@ -427,3 +427,25 @@ def test_tabs_backslashes_and_newlines_survive_the_bulk_copy(repo, pg_url, index
             store.close()
     assert seen[pg_url] == seen[index_dir]
     assert "\\Users\\me\\N" in seen[pg_url][0] and "\\N,\t\\t and \\." in seen[pg_url][1]
+
+
+def test_team_ledger_reports_across_users_and_repositories(repo, pg_url, monkeypatch):
+    from tokenlean.indexers.ledger_store import CallRecord
+    from tokenlean.server.config import load_config
+
+    url = new_database(pg_url)
+    monkeypatch.delenv("TOKENLEAN_LEDGER")  # a team store keeps the ledger unless a file is named
+    monkeypatch.setenv("TOKENLEAN_STORE", url)
+    for user, root, tokens in (("ann", "/src/api", 100), ("bob", "/src/api", 40), ("bob", "/src/web", 10)):
+        monkeypatch.setenv("TOKENLEAN_USER", user)
+        book = load_config(roots=[repo]).open_ledger()  # as each user's server opens it
+        book.record(
+            CallRecord(time.time(), "t", "s", "", "c", "tool", "search", "d", tokens, 400, 0, 3.0, "", root)
+        )
+        book.store.close()
+    monkeypatch.delenv("TOKENLEAN_STORE")
+    by_user = json.loads(cli("ledger", "--store", url, "--by", "user", "--json").output)
+    assert [(r["key"], r["calls"], r["tokens"]) for r in by_user] == [("ann", 1, 100), ("bob", 2, 50)]
+    by_root = json.loads(cli("ledger", "--store", url, "--by", "root", "--json").output)
+    assert [(r["key"], r["tokens"]) for r in by_root] == [("/src/api", 140), ("/src/web", 10)]
+    assert "bob" in cli("ledger", "--store", url, "--by", "user").output
