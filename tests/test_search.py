@@ -270,6 +270,22 @@ def test_tests_and_docs_rank_below_code_unless_asked_for(workspace, repo):
     assert asked.hits[0].path == "tests/test_auth.py"
 
 
+def test_a_stub_ranks_below_the_implementation_beside_it(workspace, repo):
+    (repo / "src/app/auth.pyi").write_text(
+        "def verify_password(password: str, digest: str) -> bool:\n"
+        '    """Compare a password against its stored digest."""\n'
+    )
+    (repo / "web/money.d.ts").write_text(
+        "/** Format a price in cents as a currency string. */\n"
+        "export declare function formatPrice(cents: number): string;\n"
+    )
+    workspace.options.refresh_seconds = 0
+    r = search(workspace, "compare a password with the stored digest")
+    ranked = paths(r)
+    assert ranked.index("src/app/auth.py") < ranked.index("src/app/auth.pyi")
+    assert paths(search(workspace, "format a price in cents as a currency string"))[0] == "web/money.d.ts"
+
+
 @sqlite_only  # no index involved
 def test_file_kinds():
     from tokenlean.tools.prior import file_kind

@@ -307,12 +307,7 @@ def _places(ws: Workspace, qp: QueryPlan, names: list[str]) -> list[Hit]:
             ]
         if reindexed and attempt == 0:
             continue  # files that changed on disk were re-indexed: rank again on their new content
-        factors = priors(qp.shape, {w.lower() for w in re.findall(r"\w+", qp.text)}, len(qp.text.split()))
-        if factors:
-            rows = [
-                (root, row, score * factors.get(file_kind(row.path), 1.0), why)
-                for root, row, score, why in rows
-            ]
+        rows = weigh(rows, qp, ws.store)
         rows.sort(key=lambda x: (-x[2], min(r for _, r in x[3]), str(x[0]), x[1].path, x[1].start_line))
         hits = _group(rows, ws.roots.display)
         for h in hits:
@@ -320,6 +315,38 @@ def _places(ws: Workspace, qp: QueryPlan, names: list[str]) -> list[Hit]:
             h.stale = h.rel in stale.get(h.root, set())
         return hits
     raise AssertionError("unreachable: the second attempt always returns")
+
+
+# Type stubs and declaration files, and the implementations they describe when they sit beside them.
+_STUBS = ((".pyi", (".py",)), (".d.ts", (".ts", ".tsx", ".js")), (".d.mts", (".mts", ".mjs")))
+
+
+def _implementation(store: Store, path: str) -> bool:
+    """Whether `path` is a stub (x.pyi, x.d.ts) with its implementation (x.py, x.ts) beside it."""
+    for suffix, impls in _STUBS:
+        if path.endswith(suffix):
+            stem = path[: -len(suffix)]
+            return any(store.file(stem + impl) is not None for impl in impls)
+    return False
+
+
+def weigh(
+    rows: list[tuple[Path, ChunkRow, float, tuple]], qp: QueryPlan, store_of: Callable[[Path], Store]
+) -> list[tuple[Path, ChunkRow, float, tuple]]:
+    """Fused scores times the file-kind prior (prior.py). A stub beside its implementation counts as
+    documentation of it: it repeats the implementation's names and docstrings, so it matches the same
+    words, but the code that runs (and changes) is in the implementation."""
+    factors = priors(qp.shape, {w.lower() for w in re.findall(r"\w+", qp.text)}, len(qp.text.split()))
+    if not factors:
+        return rows
+    kinds: dict[tuple[Path, str], str] = {}
+    out = []
+    for root, row, score, why in rows:
+        key = (root, row.path)
+        if key not in kinds:
+            kinds[key] = "doc" if _implementation(store_of(root), row.path) else file_kind(row.path)
+        out.append((root, row, score * factors.get(kinds[key], 1.0), why))
+    return out
 
 
 def _fit(ws: Workspace, page: list[Hit], qp: QueryPlan, budget: int) -> tuple[list[Hit], list[Hit]]:

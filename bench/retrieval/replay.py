@@ -16,7 +16,6 @@ prior.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -35,12 +34,9 @@ def ranked_places(store, root: Path, query: str, names: list[str]) -> list:
     qp = plan(query)
     fused = S._rank_root(store, qp, names)
     rows = store.chunks([cid for cid, _, _ in fused])
-    factors = P.priors(qp.shape, {w.lower() for w in re.findall(r"\w+", qp.text)}, len(qp.text.split()))
-    scored = [
-        (root, rows[cid], score * factors.get(P.file_kind(rows[cid].path), 1.0), why)
-        for cid, score, why in fused
-        if cid in rows
-    ]
+    scored = S.weigh(
+        [(root, rows[cid], score, why) for cid, score, why in fused if cid in rows], qp, lambda _: store
+    )
     scored.sort(key=lambda x: (-x[2], min(r for _, r in x[3]), str(x[0]), x[1].path, x[1].start_line))
     return S._group(scored, lambda _root, rel: rel)
 
