@@ -66,16 +66,28 @@ def _chunk_terms(path_terms: list[str], chunk: Chunk) -> tuple[dict[str, float],
     return freq, len(name) + len(path_terms) + len(body)
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# COPY's text format escapes; PostgreSQL text cannot hold NUL at all (SQLite can): U+FFFD stands in,
+# as for undecodable bytes. NUL is no word character, so the indexed terms are the same.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\ufffd"})
 
 
-def _copy(db: Any, target: str, rows: Iterable[tuple[int | float | str, ...]]) -> None:
-    """COPY rows of numbers and text in PostgreSQL's text format, formatted here in bulk: psycopg's
-    per-row adaptation cost more than the database's work on the millions of postings of a corpus."""
+def _field(value: object) -> str:
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
+
+
+def _copy(db: Any, target: str, rows: Iterable[tuple[object, ...]]) -> None:
+    """COPY rows in PostgreSQL's text format, formatted here in bulk: psycopg's per-row adaptation
+    cost more than the database's own work on the millions of postings of a corpus."""
     with db.cursor().copy(f"COPY {target} FROM STDIN") as copy:
         block: list[str] = []
         for row in rows:
-            block.append("\t".join(v.translate(_ESCAPES) if isinstance(v, str) else str(v) for v in row))
+            block.append("\t".join(map(_field, row)))
             if len(block) >= 20_000:
                 copy.write("\n".join(block) + "\n")
                 block = []
@@ -327,16 +339,15 @@ class PostgresStore(PgDatabase):
         path_terms = {
             fid: index_text(u.record.path).split() for fid, u in zip(file_ids, updates, strict=True)
         }
-        with db.cursor().copy(
-            "COPY files (id, root_id, path, language, size, mtime_ns, hash, lines, tokens, parsed, "
-            "indexed_at, path_len) FROM STDIN"
-        ) as copy:
-            for fid, u in zip(file_ids, updates, strict=True):
-                r = u.record
-                copy.write_row(
-                    (fid, rid, r.path, r.language, r.size, r.mtime_ns, r.hash, r.lines, r.tokens, r.parsed,
-                     now, len(path_terms[fid]))
-                )  # fmt: skip
+        _copy(
+            db,
+            "files (id, root_id, path, language, size, mtime_ns, hash, lines, tokens, parsed, indexed_at, "
+            "path_len)",
+            (
+                (fid, rid, *u.record[:8], now, len(path_terms[fid]))
+                for fid, u in zip(file_ids, updates, strict=True)
+            ),
+        )
         self._copy_path_postings(db, path_terms)
         chunk_ids = iter(self._ids(db, "chunks_id_seq", sum(len(u.chunks) for u in updates)))
         chunk_rows: list[tuple] = []
@@ -355,12 +366,12 @@ class PostgresStore(PgDatabase):
                 to_index.append((cid, path_terms[fid], chunk))
                 starts.setdefault(fid, []).append((chunk.start_line, chunk.end_line, cid))
         lengths = self._index_chunks(db, to_index)
-        with db.cursor().copy(
-            "COPY chunks (id, root_id, file_id, start_line, end_line, kind, symbol, parent, signature, text, "
-            "vec_hash, embedded, doc_len) FROM STDIN"
-        ) as copy:
-            for row in chunk_rows:
-                copy.write_row((*row, lengths[row[0]]))
+        _copy(
+            db,
+            "chunks (id, root_id, file_id, start_line, end_line, kind, symbol, parent, signature, text, "
+            "vec_hash, embedded, doc_len)",
+            ((*row, lengths[row[0]]) for row in chunk_rows),
+        )
         if reused:
             db.cursor().executemany(
                 "INSERT INTO chunk_vectors(chunk_id, root_id, embedding) VALUES (%s, %s, %s)", reused
@@ -368,24 +379,27 @@ class PostgresStore(PgDatabase):
         symbols = [(fid, s) for fid, u in zip(file_ids, updates, strict=True) for s in u.symbols]
         symbol_ids = self._ids(db, "symbols_id_seq", len(symbols))
         grams: list[tuple[int, str, int, int]] = []
-        with db.cursor().copy(
-            "COPY symbols (id, root_id, file_id, chunk_id, name, lname, kind, parent, signature, start_line, "
-            "end_line) FROM STDIN"
-        ) as copy:
-            for sid, (fid, s) in zip(symbol_ids, symbols, strict=True):
-                lname = s.name.lower()
-                copy.write_row(
-                    (sid, rid, fid, _chunk_for(starts.get(fid, []), s), s.name, lname, s.kind, s.parent,
-                     s.signature, s.start_line, s.end_line)
-                )  # fmt: skip
-                grams += [(rid, g, sid, n) for g, n in _grams(lname).items()]
+        symbol_rows = []
+        for sid, (fid, s) in zip(symbol_ids, symbols, strict=True):
+            lname = s.name.lower()
+            symbol_rows.append(
+                (sid, rid, fid, _chunk_for(starts.get(fid, []), s), s.name, lname, s.kind, s.parent,
+                 s.signature, s.start_line, s.end_line)
+            )  # fmt: skip
+            grams += [(rid, g, sid, n) for g, n in _grams(lname).items()]
+        _copy(
+            db,
+            "symbols (id, root_id, file_id, chunk_id, name, lname, kind, parent, signature, start_line, "
+            "end_line)",
+            symbol_rows,
+        )
         _copy(db, "symbol_grams (root_id, gram, symbol_id, tf)", grams)
-        with db.cursor().copy(
-            "COPY imports (root_id, file_id, line, kind, spec, names, state) FROM STDIN"
-        ) as copy:
-            for fid, u in zip(file_ids, updates, strict=True):
-                for i in u.imports:
-                    copy.write_row((rid, fid, i.line, i.kind, i.spec, i.names, int(i.kind == PACKAGE)))
+        imports = (
+            (rid, fid, i.line, i.kind, i.spec, i.names, int(i.kind == PACKAGE))
+            for fid, u in zip(file_ids, updates, strict=True)
+            for i in u.imports
+        )
+        _copy(db, "imports (root_id, file_id, line, kind, spec, names, state)", imports)
         db.execute(
             "UPDATE roots SET files = files + %s, path_terms = path_terms + %s, chunks = chunks + %s, "
             "chunk_terms = chunk_terms + %s, symbols = symbols + %s, symbol_grams = symbol_grams + %s "
@@ -465,9 +479,7 @@ class PostgresStore(PgDatabase):
                     targets = resolver.resolve(path, language, kind, spec, names)
                     edges += [(rid, iid, fid, ids[t.path], t.names) for t in targets if t.path != path]
                     states.append((1 if targets else 2, iid))  # an import of its own items is no edge
-                with db.cursor().copy("COPY edges (root_id, import_id, src, dst, names) FROM STDIN") as copy:
-                    for edge in edges:
-                        copy.write_row(edge)
+                _copy(db, "edges (root_id, import_id, src, dst, names)", edges)
                 db.execute(
                     "UPDATE imports i SET state = x.state "
                     "FROM unnest(%s::int[], %s::bigint[]) AS x(state, id) "

@@ -429,6 +429,18 @@ def test_tabs_backslashes_and_newlines_survive_the_bulk_copy(repo, pg_url, index
     assert "\\Users\\me\\N" in seen[pg_url][0] and "\\N,\t\\t and \\." in seen[pg_url][1]
 
 
+def test_a_nul_byte_past_the_binary_sniff_is_stored_as_a_replacement_character(repo, pg_url):
+    # Files are sniffed for NUL in their first 8 KiB only; PostgreSQL text cannot hold NUL at all.
+    (repo / "late_nul.py").write_text("x = 1\n" * 2000 + "def after_the_nul():\n    return '\0'\n")
+    assert run(repo, pg_url).files == 7
+    store = open_store(repo, pg_url)
+    try:
+        [symbol] = store.symbols_exact(["after_the_nul"], 5)
+        assert "return '\ufffd'" in store.chunks([symbol.chunk_id])[symbol.chunk_id].text
+    finally:
+        store.close()
+
+
 def test_team_ledger_reports_across_users_and_repositories(repo, pg_url, monkeypatch):
     from tokenlean.indexers.ledger_store import CallRecord
     from tokenlean.server.config import load_config
