@@ -681,18 +681,20 @@ class PostgresStore(PgDatabase):
         grams = sorted(_grams(name.lower()))
         if not grams:
             return []
-        # BM25 over name trigrams, as SQLite's FTS5 trigram table ranks them.
+        # BM25 over name trigrams, as SQLite's FTS5 trigram table ranks them. The postings are read
+        # by index first (MATERIALIZED): joined directly, the planner misjudged common grams and
+        # scanned whole tables (~0.5 s on the stdlib instead of ~20 ms).
         rows = self.db.execute(
             "WITH r AS (SELECT symbols::float8 AS n, symbol_grams::float8 / greatest(symbols, 1) AS avgdl "
             "           FROM roots WHERE id = %(root)s), "
-            "g AS (SELECT gram, count(*) AS df FROM symbol_grams "
-            "      WHERE root_id = %(root)s AND gram = ANY(%(g)s) "
-            "      GROUP BY gram) "
-            f"SELECT sg.symbol_id, sum({_idf('r.n', 'g.df')} * "
-            f"{_bm25('sg.tf', 'greatest(length(s.lname) - 2, 0)', 'r.avgdl')}) AS score "
-            "FROM g JOIN symbol_grams sg ON sg.root_id = %(root)s AND sg.gram = g.gram "
-            "JOIN symbols s ON s.id = sg.symbol_id CROSS JOIN r "
-            "GROUP BY sg.symbol_id ORDER BY score DESC, sg.symbol_id LIMIT %(k)s",
+            "p AS MATERIALIZED (SELECT gram, symbol_id, tf FROM symbol_grams "
+            "                   WHERE root_id = %(root)s AND gram = ANY(%(g)s)), "
+            "g AS (SELECT gram, count(*) AS df FROM p GROUP BY gram), "
+            "d AS (SELECT p.*, (SELECT greatest(length(s.lname) - 2, 0) FROM symbols s "
+            "                   WHERE s.id = p.symbol_id) AS dl FROM p) "
+            f"SELECT d.symbol_id, sum({_idf('r.n', 'g.df')} * {_bm25('d.tf', 'd.dl', 'r.avgdl')}) AS score "
+            "FROM d JOIN g ON g.gram = d.gram CROSS JOIN r "
+            "GROUP BY d.symbol_id ORDER BY score DESC, d.symbol_id LIMIT %(k)s",
             {"root": self.root_id, "g": grams, "k": limit},
         ).fetchall()
         if not rows:
