@@ -80,24 +80,31 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=25.0, help="start no new root after this long")
     ap.add_argument("--parallel", type=int, default=2, help="roots indexed at once")
     ap.add_argument("--fresh", action="store_true", help="drop every tokenlean table first")
+    ap.add_argument(
+        "--add", action="store_true", help="keep the roots of build.json and add more (timed as an increment)"
+    )
     args = ap.parse_args()
     url = start()
     if args.fresh:
         fresh(url)
+    before = json.loads((home() / "build.json").read_text()) if args.add else {}
+    previous: list[dict] = before.get("per_root", [])
     corpus = home() / "corpus"
     copies = -(-args.chunks // CHUNKS_PER_COPY)
     began = time.perf_counter()
     budget = began + args.minutes * 60
     results: list[dict] = []
-    pending = iter(range(copies))
+    have = {r["root"] for r in previous}
+    pending = iter([i for i in range(copies) if str(home() / "corpus" / f"repo_{i:02d}") not in have])
     workers = max(1, (os.cpu_count() or 2) // args.parallel)
 
     def job(i: int) -> dict:
         make_copy(i, corpus)  # ~5 s; counted in the wall time like any checkout would not be
         return index_root(url, corpus / f"repo_{i:02d}", workers)
 
+    first = [i for i in (next(pending, None) for _ in range(args.parallel)) if i is not None]
     with ThreadPoolExecutor(args.parallel) as pool:
-        running = {pool.submit(job, i) for i in [next(pending) for _ in range(min(args.parallel, copies))]}
+        running = {pool.submit(job, i) for i in first}
         while running:
             done = next(as_completed(running))
             running.remove(done)
@@ -114,16 +121,26 @@ def main() -> None:
             if nxt is not None and time.perf_counter() < budget:
                 running.add(pool.submit(job, nxt))
     wall = time.perf_counter() - began
+    increment = {"roots": len(results), "chunks": sum(r["chunks"] for r in results), "wall_seconds": wall}
+    increment["chunks_per_second"] = increment["chunks"] / wall
+    results = previous + results
     chunks = sum(r["chunks"] for r in results)
+    if previous:  # throughput stays the first (fresh) build's; each addition is its own increment
+        wall = before["wall_seconds"]
+        chunks_first = before.get("first_chunks", before["chunks"])
+    else:
+        chunks_first = chunks
     out = {
         "roots": [r["root"] for r in results],
         "files": sum(r["files"] for r in results),
         "chunks": chunks,
         "symbols": sum(r["symbols"] for r in results),
         "wall_seconds": wall,
-        "chunks_per_second": chunks / wall,
+        "chunks_per_second": chunks_first / wall,
+        "first_chunks": chunks_first,
         "db_bytes": db_size(url),
         "parallel": args.parallel,
+        "increments": [*before.get("increments", []), increment] if previous else [],
         "per_root": results,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
