@@ -30,6 +30,7 @@ from .store import ChunkRow, EdgeRow, FileRow, FileState, FileUpdate, ImportRow,
 from .terms import TERMS_VERSION, index_text
 
 K1, B = 1.2, 0.75
+EXACT_VECTORS = 10_000  # roots up to this many chunks are searched exactly (~40 ms), beyond by HNSW
 _CHUNK_COLUMNS = (
     "c.id, c.file_id, f.path, f.language, c.start_line, c.end_line, c.kind, c.symbol, c.parent, "
     "c.signature, c.text"
@@ -571,12 +572,25 @@ class PostgresStore(PgDatabase):
         dims = len(query)
         k = limit + TIE_MARGIN
         db = self.db
-        db.execute(f"SET hnsw.ef_search = {max(40, min(k, 1000))}")
-        rows = db.execute(
-            f"SELECT chunk_id, embedding::vector({dims}) <=> %s::vector({dims}) AS d FROM chunk_vectors "
-            f"WHERE root_id = %s AND vector_dims(embedding) = {dims} ORDER BY d LIMIT %s",
-            (query, self.root_id, k),
-        ).fetchall()
+        distance = f"v.embedding::vector({dims}) <=> %s::vector({dims})"
+        if self.chunk_count() <= EXACT_VECTORS:
+            # Small root: every vector, found through the root's files. Exact, as sqlite-vec is, so
+            # both backends rank alike; HNSW's approximate order differed past the first places.
+            # OFFSET 0 keeps the planner from flattening the subquery and ordering by the HNSW index.
+            rows = db.execute(
+                f"SELECT chunk_id, d FROM (SELECT v.chunk_id, {distance} AS d FROM files f "
+                "JOIN chunks c ON c.file_id = f.id JOIN chunk_vectors v ON v.chunk_id = c.id "
+                f"WHERE f.root_id = %s AND vector_dims(v.embedding) = {dims} OFFSET 0) x "
+                "ORDER BY d, chunk_id LIMIT %s",
+                (query, self.root_id, k),
+            ).fetchall()
+        else:
+            db.execute(f"SET hnsw.ef_search = {max(100, min(2 * k, 1000))}")
+            rows = db.execute(
+                f"SELECT v.chunk_id, {distance} AS d FROM chunk_vectors v "
+                f"WHERE v.root_id = %s AND vector_dims(v.embedding) = {dims} ORDER BY d LIMIT %s",
+                (query, self.root_id, k),
+            ).fetchall()
         return self._by_place([(cid, 1.0 - d) for cid, d in rows if d == d])[:limit]  # d != d: NaN
 
     # -- reading

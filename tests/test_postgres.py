@@ -476,3 +476,23 @@ def test_vectors_need_no_sqlite_vec_when_the_store_is_postgresql(repo, pg_url, m
         assert s.vectors.profile == "fast" and s.vectors.embedded == s.chunks
     finally:
         sqlite_driver.driver.cache_clear()
+
+
+def test_large_roots_search_vectors_through_hnsw_with_the_same_answers(repo, pg_url, monkeypatch):
+    from tokenlean.indexers import postgres_store
+    from tokenlean.indexers.embeddings import embedder
+    from tokenlean.indexers.vectors import available, update_vectors
+
+    if available("fast", sqlite=False):
+        pytest.skip(f"no fast embeddings here: {available('fast', sqlite=False)}")
+    run(repo, pg_url)
+    store = open_store(repo, pg_url)
+    try:
+        update_vectors(store, "fast")
+        query = embedder("fast").embed(["check a password against its digest"])[0].tobytes()
+        exact = store.nearest(query, 10)  # a small root: every vector compared
+        monkeypatch.setattr(postgres_store, "EXACT_VECTORS", 0)  # as if it were large: the HNSW index
+        assert [c for c, _ in store.nearest(query, 10)] == [c for c, _ in exact]
+        assert store.nearest(bytes(len(query)), 10) == []  # a zero vector is near nothing
+    finally:
+        store.close()
