@@ -4,6 +4,7 @@ writers, whole updates visible at once, and ranking identical to the SQLite stor
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -325,7 +326,10 @@ def anyio_backend():
 def _serve(repo: Path, url: str, port: int) -> subprocess.Popen:
     args = ["serve", "--root", repo, "--store", url, "--transport", "http", "--port", port, "--token", "t0k"]
     args += ["--no-index-on-start"]
-    return subprocess.Popen([sys.executable, "-m", "tokenlean", *map(str, args)], stderr=subprocess.PIPE)
+    env = {k: v for k, v in os.environ.items() if k != "TOKENLEAN_LEDGER"}  # the team ledger, in the store
+    return subprocess.Popen(
+        [sys.executable, "-m", "tokenlean", *map(str, args)], stderr=subprocess.PIPE, env=env
+    )
 
 
 @pytest.mark.anyio
@@ -335,6 +339,8 @@ async def test_two_http_servers_answer_from_one_shared_store(repo, pg_url):
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
+
+    from tokenlean.indexers.pg_ledger_store import PgLedgerStore
 
     run(repo, pg_url)
     ports = []
@@ -364,6 +370,9 @@ async def test_two_http_servers_answer_from_one_shared_store(repo, pg_url):
                 result = await c.call_tool("search", {"query": "ShoppingCart addItem", "limit": 3})
             answers.append(result.content[0].text.rsplit("\n", 1)[0])  # the footer names the task
         assert "web/cart.ts" in answers[0] and answers[0] == answers[1], answers
+        ledger = PgLedgerStore(pg_url)
+        assert [c.tool for c in ledger.calls() if c.root == str(repo)] == ["search", "search"]  # one each
+        ledger.close()
     finally:
         for proc in servers:
             proc.terminate()
