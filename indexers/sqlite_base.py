@@ -83,6 +83,10 @@ class SQLiteDatabase:
             )
         for number, name, fn in self.migrations.after(version):
             with self._write() as w:
+                # Another process may have opened the same fresh file at the same moment (two servers
+                # started together): the version is read again under the write lock.
+                if self.schema_version() >= number:
+                    continue
                 fn(w)
                 w.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?), ('migration', ?)",
