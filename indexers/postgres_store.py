@@ -706,7 +706,10 @@ class PostgresStore(PgDatabase):
             "g AS (SELECT gram, count(*) AS df FROM p GROUP BY gram), "
             "d AS (SELECT p.*, (SELECT greatest(length(s.lname) - 2, 0) FROM symbols s "
             "                   WHERE s.id = p.symbol_id) AS dl FROM p) "
-            f"SELECT d.symbol_id, sum({_idf('r.n', 'g.df')} * {_bm25('d.tf', 'd.dl', 'r.avgdl')}) AS score "
+            # Rounded before ordering: a float sum depends on the order rows arrive in, and short
+            # names tie by the hundred ("decod": 201 at the top), so the ids must break the ties.
+            f"SELECT d.symbol_id, round(sum({_idf('r.n', 'g.df')} * "
+            f"{_bm25('d.tf', 'd.dl', 'r.avgdl')})::numeric, 9) AS score "
             "FROM d JOIN g ON g.gram = d.gram CROSS JOIN r "
             "GROUP BY d.symbol_id ORDER BY score DESC, d.symbol_id LIMIT %(k)s",
             {"root": self.root_id, "g": grams, "k": limit},
