@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
 K = 60  # the constant from Cormack et al. (2009); flattens the head less than small k would
@@ -22,26 +22,7 @@ def rrf(
     k: int = K,
 ) -> list[Fused]:
     """Fuse ranked id lists. Ties break by best single rank, then by id, so output is deterministic."""
-    scores: dict[T, float] = {}
-    why: dict[T, list[tuple[float, str, int]]] = {}
-    for strategy, ranked in rankings.items():
-        weight = 1.0 if weights is None else weights.get(strategy, 0.0)
-        if weight <= 0:
-            continue
-        seen: set[T] = set()
-        for rank, item in enumerate(ranked, start=1):
-            if item in seen:
-                continue
-            seen.add(item)
-            contribution = weight / (k + rank)
-            scores[item] = scores.get(item, 0.0) + contribution
-            why.setdefault(item, []).append((contribution, strategy, rank))
-    fused = []
-    for item, score in scores.items():
-        reasons = sorted(why[item], key=lambda r: (-r[0], r[1]))
-        fused.append(Fused(item, score, tuple((s, r) for _, s, r in reasons)))
-    fused.sort(key=lambda f: (-f.score, min(r for _, r in f.why), str(f.id)))
-    return fused
+    return _combine(rankings, weights, lambda strategy, rank: 1.0 / (k + rank))
 
 
 def fuse(
@@ -59,24 +40,35 @@ def fuse(
     A scored strategy whose top score is not positive counts by rank. Ties break by best single rank,
     then by id, as in `rrf`.
     """
+
+    def share(strategy: str, rank: int) -> float:
+        values = (scores or {}).get(strategy)
+        if values and values[0] > 0:
+            return max(0.0, values[rank - 1]) / values[0]
+        return (k + 1) / (k + rank)
+
+    return _combine(rankings, weights, share)
+
+
+def _combine(
+    rankings: Mapping[str, Sequence[T]],
+    weights: Mapping[str, float] | None,
+    share: Callable[[str, int], float],
+) -> list[Fused]:
+    """Sum weight * share(strategy, rank) per id (an id repeated in one ranking counts once, at its
+    best rank), with the reasons strongest first and deterministic ties."""
     totals: dict[T, float] = {}
     why: dict[T, list[tuple[float, str, int]]] = {}
     for strategy, ranked in rankings.items():
         weight = 1.0 if weights is None else weights.get(strategy, 0.0)
         if weight <= 0:
             continue
-        values = (scores or {}).get(strategy)
-        top = values[0] if values else 0.0
         seen: set[T] = set()
         for rank, item in enumerate(ranked, start=1):
             if item in seen:
                 continue
             seen.add(item)
-            if values is not None and top > 0:
-                share = max(0.0, values[rank - 1]) / top
-            else:
-                share = (k + 1) / (k + rank)
-            contribution = weight * share
+            contribution = weight * share(strategy, rank)
             totals[item] = totals.get(item, 0.0) + contribution
             why.setdefault(item, []).append((contribution, strategy, rank))
     fused = []
