@@ -11,7 +11,7 @@ from tokenlean.indexers.errors import TokenleanError
 from tokenlean.indexers.store import EdgeRow, FileRow, ImportRow, Store, SymbolRow
 
 from .guard import guard
-from .read import pick_symbol
+from .read import definitions, pick_symbol, split_spec
 from .workspace import Workspace
 
 DEFAULT_DEPTH = 1
@@ -23,7 +23,6 @@ DIRECTIONS = ("both", "uses", "used_by")
 MAX_FILES = 400  # per direction: a hub imported by thousands of files is summarised, not walked
 MAX_NAMES_SHOWN = 4
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
-_DEFINITION_KINDS = ("class", "function", "method", "struct", "interface", "trait", "enum", "impl", "module")
 
 
 class BadDeps(TokenleanError):
@@ -135,15 +134,11 @@ def _target(ws: Workspace, path: str | None, symbol: str | None) -> tuple[Path, 
             listing = ", ".join(names[:30]) + (", …" if len(names) > 30 else "")
             raise BadDeps(f"no symbol {symbol!r} in {row.path}. Symbols there: {listing or 'none'}")
         return root, row, matches[0]
-    parts = [p for p in re.split(r"\.|::|#", symbol or "") if p]
-    if not parts:
+    if not split_spec(symbol or "")[0]:
         raise BadDeps("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
-    found: list[tuple[Path, SymbolRow]] = []
-    for root in ws.roots:
-        found += [(root, s) for s in pick_symbol(ws.store(root).symbols_exact([parts[-1]], 50), symbol or "")]
+    found = definitions(ws, symbol or "")
     if not found:
         raise BadDeps(f"no definition named {symbol!r} in the index: search for it, or give its path")
-    found.sort(key=lambda rs: (rs[1].kind not in _DEFINITION_KINDS, len(rs[1].path), rs[1].path))
     root, sym = found[0]
     row = ws.store(root).files([sym.file_id]).get(sym.file_id)
     if row is None:

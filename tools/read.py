@@ -63,7 +63,7 @@ def parse_lines(spec: str, total: int) -> tuple[int, int]:
     return start, min(end, total)
 
 
-def _split_spec(spec: str) -> tuple[list[str], str]:
+def split_spec(spec: str) -> tuple[list[str], str]:
     """A symbol spec's parts and how its parents are joined: `Guide > Install` (a section, whose
     title may hold dots) or `Parser.parse` / `Parser::parse` (code)."""
     if " > " in spec:
@@ -72,7 +72,7 @@ def _split_spec(spec: str) -> tuple[list[str], str]:
 
 
 def pick_symbol(candidates: list[SymbolRow], spec: str) -> list[SymbolRow]:
-    parts, joiner = _split_spec(spec)
+    parts, joiner = split_spec(spec)
     if not parts:
         raise BadRead("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
     name, parents = parts[-1], parts[:-1]
@@ -208,18 +208,26 @@ def _prefix_only(body: str, c) -> str:
     return "\n".join(c.text.split("\n")[: c.shown[0][1] - c.shown[0][0] + 1])
 
 
-def _locate_symbol(ws: Workspace, spec: str) -> tuple[Path, str, list[str]]:
-    parts, _ = _split_spec(spec)
+def definitions(ws: Workspace, spec: str) -> list[tuple[Path, SymbolRow]]:
+    """The symbols `spec` names in every root, best first: definitions before other kinds, then
+    shorter paths. Empty when none match (or `spec` names nothing)."""
+    parts, _ = split_spec(spec)
     if not parts:
-        raise BadRead("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
+        return []
     found: list[tuple[Path, SymbolRow]] = []
     for root in ws.roots:
-        store = ws.store(root)
-        candidates = store.symbols_exact(list({parts[-1], spec.strip()}), 50)
+        candidates = ws.store(root).symbols_exact(list({parts[-1], spec.strip()}), 50)
         found += [(root, s) for s in pick_symbol(candidates, spec)]
+    found.sort(key=lambda rs: (rs[1].kind not in _DEFINITION_KINDS, len(rs[1].path), rs[1].path))
+    return found
+
+
+def _locate_symbol(ws: Workspace, spec: str) -> tuple[Path, str, list[str]]:
+    if not split_spec(spec)[0]:
+        raise BadRead("empty symbol name: give a function, class or method name, e.g. 'Parser.parse'")
+    found = definitions(ws, spec)
     if not found:
         raise BadRead(f"no definition named {spec!r} in the index: search for it, or give its path")
-    found.sort(key=lambda rs: (rs[1].kind not in _DEFINITION_KINDS, len(rs[1].path), rs[1].path))
     root, best = found[0]
     also = [f"{ws.roots.display(r, s.path)}:{s.start_line} {s.kind} {s.name}" for r, s in found[1:6]]
     return root, best.path, also
