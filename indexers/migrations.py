@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from typing import Any
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[[Any], None]  # takes a connection (sqlite3, or psycopg for the shared store)
 
 
 class Migrations:
@@ -35,8 +36,9 @@ INDEX = Migrations()
 LEDGER = Migrations()
 
 
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    # Statement by statement: executescript() would commit the migration's transaction midway.
+def run_script(db: Any, sql: str) -> None:
+    """Run `;`-separated statements one by one: sqlite3's executescript() would commit the
+    migration's transaction midway, and psycopg runs one statement per call."""
     for statement in sql.split(";\n"):
         if statement.strip():
             db.execute(statement)
@@ -44,7 +46,7 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
 
 @INDEX(1, "files, chunks, symbols and their lexical indexes")
 def _m001(db: sqlite3.Connection) -> None:
-    _script(
+    run_script(
         db,
         """
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,7 +103,7 @@ def _m001(db: sqlite3.Connection) -> None:
 
 @LEDGER(1, "tool calls, task budgets, imported usage and transcript tool calls")
 def _ledger001(db: sqlite3.Connection) -> None:
-    _script(
+    run_script(
         db,
         """
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -170,7 +172,7 @@ def _ledger001(db: sqlite3.Connection) -> None:
 
 @INDEX(2, "chunks remember whether and as what they were embedded")
 def _m002(db: sqlite3.Connection) -> None:
-    _script(
+    run_script(
         db,
         """
         ALTER TABLE chunks ADD COLUMN vec_hash TEXT NOT NULL DEFAULT '';
@@ -182,7 +184,7 @@ def _m002(db: sqlite3.Connection) -> None:
 
 @INDEX(3, "import statements and the file-to-file edges they resolve to")
 def _m003(db: sqlite3.Connection) -> None:
-    _script(
+    run_script(
         db,
         """
         -- state: 0 to resolve, 1 resolved to indexed files, 2 external or not found.

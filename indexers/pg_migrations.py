@@ -9,36 +9,19 @@ team's own without clashing. Every index row carries the id of its root (a repos
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
+
+from .migrations import Migrations, run_script
 
 MIGRATE_LOCK = 0x746B6C6E  # advisory lock key ('tkln') serialising concurrent migrators
 
-Migration = Callable[[Any], None]  # takes a psycopg connection inside a transaction
 
-
-class PgMigrations:
+class PgMigrations(Migrations):
     """The ordered migrations of one schema, recorded in its `schema_version` table."""
 
     def __init__(self, schema: str) -> None:
+        super().__init__()
         self.schema = schema
-        self.steps: list[tuple[int, str, Migration]] = []
-
-    def __call__(self, version: int, name: str) -> Callable[[Migration], Migration]:
-        def register(fn: Migration) -> Migration:
-            if self.steps and version != self.steps[-1][0] + 1:
-                raise ValueError(f"migration {version} registered out of order")
-            self.steps.append((version, name, fn))
-            return fn
-
-        return register
-
-    @property
-    def latest(self) -> int:
-        return self.steps[-1][0] if self.steps else 0
-
-    def after(self, version: int) -> Iterator[tuple[int, str, Migration]]:
-        return (step for step in self.steps if step[0] > version)
 
 
 PG = PgMigrations("tokenlean")
@@ -46,15 +29,9 @@ PG_LEDGER = PgMigrations("tokenlean_ledger")
 SCHEMA = PG.schema
 
 
-def _script(db: Any, sql: str) -> None:
-    for statement in sql.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
-
-
 @PG(1, "roots, files, chunks, symbols, lexical postings, imports, edges and vectors")
 def _m001(db: Any) -> None:
-    _script(
+    run_script(
         db,
         """
         CREATE TABLE roots (
@@ -192,7 +169,7 @@ def _m001(db: Any) -> None:
 
 @PG_LEDGER(1, "tool calls, task budgets, imported usage and transcript tool calls, with their user")
 def _ledger001(db: Any) -> None:
-    _script(
+    run_script(
         db,
         """
         CREATE TABLE calls (
