@@ -95,6 +95,8 @@ def patched(module: ModuleType, **values: object):
 
 
 MAIN = "all signals"
+# Sets of documents by the labels.json field naming them; the others are the dev set.
+SETS = (("held-out", "held_out"), ("fresh held-out", "fresh_held_out"))
 REPEATS = 3
 
 
@@ -140,7 +142,7 @@ def slicer_at(rev: str) -> ModuleType:
 
 def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer) -> dict:
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
-    held_out = set(labels.get("held_out", {}).get("documents", []))
+    sets = {key: name for name, field in SETS for key in labels.get(field, {}).get("documents", [])}
     rows = []
     multi = []
     problems = []
@@ -172,7 +174,7 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer) -> dict:
                 rows.append(
                     {
                         "variant": variant,
-                        "set": "held-out" if key in held_out else "dev",
+                        "set": sets.get(key, "dev"),
                         "document": key,
                         "role": role,
                         "full": doc.tokens,
@@ -236,7 +238,7 @@ def print_slices(report: dict, budget: int, before: dict | None = None, rev: str
             f"{was}{' '.join(r['missed'])}"
         )
     print("(* some needed sections were returned trimmed)")
-    sets = [("dev", "dev"), ("held-out", "held-out"), ("all", None)]
+    sets = [("dev", "dev"), *((name, name) for name, _ in SETS), ("all", None)]
     if before:
         for label, which in sets:
             sel = [r for r in before["rows"] if r["variant"] == MAIN and which in (None, r["set"])]
