@@ -140,7 +140,7 @@ def slicer_at(rev: str) -> ModuleType:
     return module
 
 
-def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer) -> dict:
+def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: str | None = None) -> dict:
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
     sets = {key: name for name, field in SETS for key in labels.get(field, {}).get("documents", [])}
     rows = []
@@ -148,6 +148,8 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer) -> dict:
     problems = []
     runs = variants(sl, ablation)
     for key, spec in labels["documents"].items():
+        if only is not None and sets.get(key, "dev") != only:
+            continue
         loaded = load_document(spec["source"])
         if loaded is None:
             problems.append(f"{spec['source']} is not installed: skipped")
@@ -691,10 +693,13 @@ def main() -> int:
     ap.add_argument("--ablation", action="store_true", help="also run with one signal or rule removed")
     ap.add_argument("--against", metavar="REV", help="also slice with tools/slice.py as of git revision REV")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--set", choices=["dev", *(name for name, _ in SETS)], help="slice only this set's documents"
+    )
     args = ap.parse_args()
     tokens.count("warm up")
-    before = run_slices(args.budget, False, slicer_at(args.against)) if args.against else None
-    slices = run_slices(args.budget, args.ablation)
+    before = run_slices(args.budget, False, slicer_at(args.against), args.set) if args.against else None
+    slices = run_slices(args.budget, args.ablation, only=args.set)
     prunes = run_prunes()
     if args.json:
         report = {"slices": slices, "before": before, "prunes": prunes}
