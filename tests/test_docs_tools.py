@@ -122,3 +122,22 @@ async def test_prune_errors_are_clear(server, args, message):
     async with Client(server) as client:
         r = await client.call_tool("prune", args)
     assert r.is_error and message.lower() in text(r).lower()
+
+
+CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(
+    f"### {v}\n\n- {note}"
+    for v, note in [
+        ("3.2.0", "Tiles can be written as WebP."),
+        ("3.1.0", "Added a `--margin` option."),
+        ("3.0.0", "The default tile size is 512 pixels (was 256)."),
+    ]
+)
+
+
+async def test_slice_for_an_upgrade_returns_every_release_after_the_readers_one(server, repo):
+    (repo / "docs/tiler.md").write_text(CHANGELOG)
+    async with Client(server) as client:
+        r = await client.call_tool("slice", {"path": "docs/tiler.md", "role": "what changed since 3.0.0?"})
+    out = text(r)
+    assert "== s3 Changelog > 3.2.0" in out and "== s4 Changelog > 3.1.0" in out
+    assert "== s5 Changelog > 3.0.0" not in out

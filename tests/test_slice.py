@@ -469,6 +469,40 @@ def test_a_question_naming_releases_gets_those_releases_notes():
     assert "1.4.0" not in _titles(README_WITH_CHANGELOG, upgrade)
 
 
+LONG_CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(
+    f"### {v}\n\n- {note}"
+    for v, note in [
+        ("3.2.0", "Tiles can be written as WebP."),
+        ("3.1.1", "The tile cache no longer grows without bound."),
+        ("3.1.0", "Added a `--margin` option."),
+        ("3.0.0", "The default tile size is 512 pixels (was 256)."),
+        ("2.9.0", "Tiles are numbered from zero."),
+    ]
+)
+
+
+def test_a_question_from_one_release_to_another_gets_every_release_in_between():
+    query = Query.of("upgrading from tiler 3.0.0 to 3.2.0: what changed?")
+    assert query.since == "3.0.0" and query.versions == frozenset({"3.2.0"})
+    assert [v for v in ("2.9.0", "3.0.0", "3.1.0", "3.1.1", "3.2.0", "3.2.1") if query.names_release(v)] == [
+        "3.1.0",
+        "3.1.1",
+        "3.2.0",
+    ]
+    result = slice_document(LONG_CHANGELOG, "tiler.md", "upgrading from tiler 3.0.0 to 3.2.0: what changed?")
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0"}
+
+
+def test_a_question_since_a_release_gets_the_releases_after_it():
+    result = slice_document(LONG_CHANGELOG, "tiler.md", "what changed since 3.1?", summary=False)
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert titles == {"Changelog > 3.2.0"}
+    result = slice_document(LONG_CHANGELOG, "tiler.md", "what changed since 2.9.0?", summary=False)
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0", "Changelog > 3.0.0"}
+
+
 def test_a_heading_without_text_of_its_own_is_never_a_piece():
     text = "# Tool\n\nIntro.\n\n## Caching\n\n### Cache size\n\nThe cache holds 512 entries.\n"
     doc = parse_document(text, "tool.md")

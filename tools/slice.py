@@ -206,10 +206,12 @@ _EXPANSIONS: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = [
 ]
 
 
-# "from 2.13 to 2.14": the first version is where the reader is, not what they need to read about.
+# "from 2.13 to 2.14", "since 4.66": the first version is where the reader is, not what they need to
+# read about; the releases after it (up to the second, when given) are.
 _FROM_TO = re.compile(
     r"(?i)\bfrom\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:[a-z][\w-]*\s+)?v?\d"
 )
+_SINCE = re.compile(r"(?i)\b(?:since|after)\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)")
 # `1.x`, `2.3.*`: every release in that line.
 _WILD_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)?)\.[xX*](?![\w])")
 # Words that ask about what changed between releases; without one, release notes are background.
@@ -227,8 +229,9 @@ _QUESTION_WORDS = frozenset("how why what when where who".split())
 class Query:
     """A role or question as weighted terms: its own words at 1.0, role expansions lower.
 
-    `versions` are the release lines the question is about (`2.14`, `1` for `1.x`), `asks` its
-    question words, and `changes` whether it asks what changed between releases.
+    `versions` are the release lines the question is about (`2.14`, `1` for `1.x`), `since` the
+    release the reader is at (`from 4.66.0 to 4.68.0`, `since 4.66`), `asks` its question words,
+    and `changes` whether it asks what changed between releases.
     """
 
     text: str
@@ -236,16 +239,21 @@ class Query:
     versions: frozenset[str] = frozenset()
     asks: frozenset[str] = frozenset()
     changes: bool = False
+    since: str | None = None
 
     @classmethod
     def of(cls, text: str, expand: bool = True) -> Query:
         said = list(dict.fromkeys(text_terms(text)))
         own = [t for t in said if t not in _ROLE_WORDS]
-        if m := _FROM_TO.search(text):
-            start = set(text_terms(m.group(1)))
+        since = None
+        if m := _FROM_TO.search(text) or _SINCE.search(text):
+            since = m.group(1)
+            start = set(text_terms(since))
             own = [t for t in own if t not in start]
         versions = {t for t in own if _VERSION.fullmatch(t)}
         versions |= {m.group(1) for m in _WILD_VERSION.finditer(text)}
+        # `2.14.0` names that release, not its line (text_terms gives both `2.14` and `2.14.0`)
+        versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))
         if expand:
@@ -254,15 +262,34 @@ class Query:
                     for w in related:
                         weights.setdefault(w, EXPANSION_WEIGHT)
         asks = frozenset(_QUESTION_WORDS & set(plain.split()))
-        changes = bool(versions) or bool(_CHANGE_TERMS & set(own))
-        return cls(text, weights, frozenset(versions), asks, changes)
+        changes = bool(versions) or since is not None or bool(_CHANGE_TERMS & set(own))
+        return cls(text, weights, frozenset(versions), asks, changes, since)
 
     def without(self, terms: set[str]) -> Query:
         """The query without `terms`, unless that would leave none of its own words."""
         kept = {t: w for t, w in self.weights.items() if t not in terms}
         if not any(w == 1.0 for w in kept.values()):
             return self
-        return Query(self.text, kept, self.versions, self.asks, self.changes)
+        return Query(self.text, kept, self.versions, self.asks, self.changes, self.since)
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the question names releases."""
+        return bool(self.versions) or self.since is not None
+
+    def names_release(self, version: str | None) -> bool:
+        """Whether the release `version` (`2.14.1`) is one the question is about: in a line it names,
+        or after the one the reader is at (`since`) and, when lines are named too, before the last."""
+        if version is None:
+            return False
+        if _in_releases(version, self.versions):
+            return True
+        if self.since is None or _in_releases(version, frozenset({self.since})):
+            return False
+        key = _version_key(version)
+        if key <= _version_key(self.since):
+            return False
+        return not self.versions or key < max(_version_key(v) for v in self.versions)
 
 
 # -- documents and sections
@@ -848,14 +875,18 @@ class ReleaseScorer:
     name = "release"
 
     def scores(self, query: Query, doc: Document) -> list[float]:
-        if not query.versions:
+        if not query.scoped:
             return [0.0] * len(doc.sections)
-        return [1.0 if _in_releases(v, query.versions) else 0.0 for v in doc.release]
+        return [1.0 if query.names_release(v) else 0.0 for v in doc.release]
 
 
 def _in_releases(version: str | None, lines: frozenset[str]) -> bool:
     """Whether `version` (`2.14.1`) is one of the release `lines` (`2.14`, `2`)."""
     return version is not None and any(version == w or version.startswith(w + ".") for w in lines)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
 
 
 DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
@@ -893,7 +924,7 @@ def ranking(
     """
     if doc.titled:
         query = query.without(set(text_terms(doc.title)))
-    scoped = any(_in_releases(v, query.versions) for v in doc.release)
+    scoped = any(query.names_release(v) for v in doc.release)
     if scoped:
         # The releases named are ReleaseScorer's: as words they would rank the bare release headings
         # (a version and a link) above what those releases changed.
@@ -931,7 +962,7 @@ def _priors(doc: Document, query: Query, scoped: bool) -> list[float]:
     """The share of its score each section keeps: CHANGELOG_PRIOR for other releases' notes when
     the question names releases, for all release notes when it does not ask what changed."""
     if scoped:
-        return [CHANGELOG_PRIOR if v and not _in_releases(v, query.versions) else 1.0 for v in doc.release]
+        return [CHANGELOG_PRIOR if v and not query.names_release(v) else 1.0 for v in doc.release]
     if not query.changes and not all(doc.in_changelog):
         return [CHANGELOG_PRIOR if log else 1.0 for log in doc.in_changelog]
     return [1.0] * len(doc.sections)
