@@ -294,6 +294,19 @@ def test_a_long_outline_collapses_deep_levels_into_id_ranges():
     assert any(line.startswith("s2 Chapter 1 ") and "[s3-s7:" in line for line in outline)
 
 
+def test_a_short_documents_summary_stays_a_small_share_of_it():
+    chapters = []
+    for c in range(1, 7):
+        subs = "\n\n".join(f"### Step {c}.{k}\n\nDo step {c}.{k} with care, check it." for k in range(1, 6))
+        chapters.append(f"## Stage {c}\n\nAbout stage {c}.\n\n{subs}")
+    text = "# Runbook\n\nHow the service is run, stage by stage.\n\n" + "\n\n".join(chapters) + "\n"
+    result = slice_document(text, "runbook.md", "stage 3", budget_tokens=3000)
+    outline = "\n".join(result.summary.outline)
+    assert result.document_tokens < 1200
+    assert tokens.count(outline) <= 60  # the full outline (37 lines) is six times that
+    assert "Step" not in outline and "s2 Stage 1" in outline and "[s3-s7:" in outline
+
+
 def test_multi_role_gives_each_role_its_own_slice_within_one_budget():
     result = slice_document(
         GUIDE, "guide.md", roles=["security reviewer", "performance reviewer"], budget_tokens=900

@@ -48,6 +48,9 @@ PART_TOKENS = 700  # target size of those parts
 TEXT_SECTION_TOKENS = 350  # target size of a group of paragraphs in plain text
 GIST_TOKENS = 80
 OUTLINE_MAX_TOKENS = 400
+# A summary of a short document stays a small share of it: the outline collapses to fewer levels.
+GIST_SHARE, GIST_MIN_TOKENS = 0.02, 40
+OUTLINE_SHARE, OUTLINE_MIN_TOKENS = 0.05, 60
 RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is not relevant
 CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
 QUESTION_WEIGHT = 1.0  # a question word matching a title that is only that word (`How`)
@@ -1265,7 +1268,10 @@ def _code_gist(doc: Document, max_tokens: int) -> str:
 def summarise(doc: Document, budget_tokens: int) -> Summary:
     """Title, gist and outline, sized for a response of `budget_tokens`; kept with the (cached)
     document, since every role and every call on the same text shares them."""
-    sizes = (min(GIST_TOKENS, budget_tokens // 8), min(OUTLINE_MAX_TOKENS, budget_tokens // 6))
+    sizes = (
+        min(GIST_TOKENS, budget_tokens // 8, max(GIST_MIN_TOKENS, int(GIST_SHARE * doc.tokens))),
+        min(OUTLINE_MAX_TOKENS, budget_tokens // 6, max(OUTLINE_MIN_TOKENS, int(OUTLINE_SHARE * doc.tokens))),
+    )
     if sizes not in doc.summaries:
         doc.summaries[sizes] = (gist(doc, sizes[0]), outline(doc, sizes[1]))
     text, lines = doc.summaries[sizes]
