@@ -141,3 +141,22 @@ async def test_slice_for_an_upgrade_returns_every_release_after_the_readers_one(
     out = text(r)
     assert "== s3 Changelog > 3.2.0" in out and "== s4 Changelog > 3.1.0" in out
     assert "== s5 Changelog > 3.0.0" not in out
+
+
+PARAMETERS = (
+    "# Streamer\n\nStreamer sends server events.\n\n"
+    "## Shutdown\n\nOn a graceful shutdown the server sets `stop_event`, then waits `grace_period`.\n\n"
+    "## Parameters\n\n| Parameter | Type | Description |\n|---|---|---|\n"
+    + "\n".join(f"| `option_{k}` | `int` | Sets the size of encoding buffer {k} |" for k in range(14))
+    + "\n| `stop_event` | `Event` | Set by the server on shutdown |"
+    + "\n| `grace_period` | `float` | Seconds to wait for generators at shutdown |\n"
+)
+
+
+async def test_slice_cuts_a_long_table_to_the_rows_the_role_needs(server, repo):
+    (repo / "docs/streamer.md").write_text(PARAMETERS)
+    async with Client(server) as client:
+        r = await client.call_tool("slice", {"path": "docs/streamer.md", "role": "graceful shutdown"})
+    out = text(r)
+    assert "== s3 Parameters · lines 9-28 · trimmed, the whole section is 333 tokens: fetch s3" in out
+    assert "| `stop_event` | `Event` | Set by the server on shutdown |" in out and "option_3" not in out

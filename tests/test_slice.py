@@ -516,6 +516,49 @@ def test_a_question_since_a_release_gets_the_releases_after_it():
     assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0", "Changelog > 3.0.0"}
 
 
+STREAMER = (
+    "# Streamer\n\nStreamer sends server events to browsers.\n\n"
+    "## Shutdown\n\nOn a graceful shutdown the server sets `stop_event`, then waits `grace_period`.\n\n"
+    "## Parameters\n\n| Parameter | Type | Description |\n|---|---|---|\n"
+    + "\n".join(
+        f"| `option_{k}` | `int` | Tunes the size of buffer number {k} used while events are encoded |"
+        for k in range(12)
+    )
+    + "\n| `stop_event` | `Event` | Set by the server on shutdown |"
+    + "\n| `grace_period` | `float` | Seconds to wait for generators at shutdown |\n"
+)
+RELEASE = (
+    "# Streamer 2.0\n\nStreamer sends server events.\n\n## Usage\n\nCall `stream()`.\n\n## Fixes\n\n"
+    + "\n".join(f"- Fixed a rare encoding error number {k} when a buffer filled up early." for k in range(14))
+    + "\n- Fixed a hang on shutdown:\n\n  ```python\n  server.stop(grace=5)\n  ```\n"
+    + "- Fixed a typo in a log message.\n"
+)
+
+
+def test_a_long_section_that_mentions_the_role_in_a_few_rows_is_cut_to_them():
+    result = slice_document(STREAMER, "streamer.md", "graceful shutdown", summary=False)
+    pieces = {p.title_path: p for p in result.roles[0].pieces}
+    assert pieces["Shutdown"].complete  # its title is the role's word: whole
+    table = pieces["Parameters"]  # led to by the names the shutdown section uses
+    assert not table.complete and table.section_tokens >= 250
+    assert "| Parameter | Type | Description |\n|---|---|---|" in table.text  # the header stays
+    assert "`stop_event` | `Event`" in table.text and "option_3" not in table.text
+    assert "trimmed, the whole section is" in slice_text(result)
+    fixes = slice_document(RELEASE, "streamer.md", "hang on shutdown", summary=False).roles[0].pieces
+    assert [p.title_path for p in fixes] == ["Fixes"] and not fixes[0].complete
+    assert "Fixed a hang on shutdown:" in fixes[0].text
+    assert "server.stop(grace=5)" in fixes[0].text  # the code under the item belongs to it
+    assert "encoding error number 3" not in fixes[0].text
+
+
+def test_a_section_with_the_role_in_most_of_it_stays_whole():
+    text = "# Tool\n\nA tool.\n\n## Notes\n\n" + "\n".join(
+        f"- The cache keeps entry {k} for a while before it is evicted." for k in range(40)
+    )
+    result = slice_document(text, "tool.md", "cache eviction", summary=False)
+    assert [p.complete for p in result.roles[0].pieces] == [True]
+
+
 def test_a_heading_without_text_of_its_own_is_never_a_piece():
     text = "# Tool\n\nIntro.\n\n## Caching\n\n### Cache size\n\nThe cache holds 512 entries.\n"
     doc = parse_document(text, "tool.md")

@@ -1344,13 +1344,87 @@ def _assemble(lines: list[str], blocks: list[tuple[int, int]], chosen: list[int]
         a, b = blocks[k]
         if any(line.strip() for line in lines[cursor:a]):
             out.append(f"… lines {section.start_line + cursor}-{section.start_line + a - 1} omitted")
-        elif out:
+        elif out and a > cursor:  # rows of one table or list follow each other without a gap
             out.append("")
         out.extend(lines[a : b + 1])
         cursor = b + 1
     if any(line.strip() for line in lines[cursor:]):
         out.append(f"… lines {section.start_line + cursor}-{section.end_line} omitted")
     return "\n".join(out)
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _units(lines: list[str], fmt: str) -> list[tuple[int, int, int | None]]:
+    """A section's rows split finer than paragraphs: (first, last, header) per unit, where a list
+    item (with the indented paragraphs and code under it) and a table row are units of their own,
+    and `header` is the unit index of the table header a row belongs to."""
+    units: list[tuple[int, int, int | None]] = []
+    item_indent: int | None = None  # indentation of the list item the last unit is
+    for a, b in _blocks(lines, 0, len(lines) - 1, fmt):
+        first = lines[a]
+        if item_indent is not None and _indent(first) > item_indent and units:
+            start, _, head = units[-1]
+            units[-1] = (start, b, head)  # a paragraph or code under a list item belongs to it
+            continue
+        item_indent = None
+        if b > a and first.lstrip().startswith("|") and _TABLE_RULE.match(lines[a + 1]):
+            header = len(units)
+            units.append((a, a + 1, None))
+            units.extend((r, r, header) for r in range(a + 2, b + 1))
+        elif _BULLET.match(first):
+            base = _indent(first)
+            start = a
+            for r in range(a + 1, b + 1):
+                if _BULLET.match(lines[r]) and _indent(lines[r]) == base:
+                    units.append((start, r - 1, None))
+                    start = r
+            units.append((start, b, None))
+            item_indent = base
+        else:
+            units.append((a, b, None))
+    return units
+
+
+FOCUS_MIN_TOKENS = 250  # a shorter section is always given whole: its context is cheap
+FOCUS_SHARE = 0.5  # a section is focused when the parts holding the query are at most this share of it
+FOCUS_MIN_RELEVANCE = 0.7  # a part holds the query with one of its own words or two expansion words
+
+
+def _focused(doc: Document, i: int, query: Query, allowance: int, score: float) -> Piece | None:
+    """A long section whose title says nothing of the query and whose matches sit in a few of its
+    list items, table rows or paragraphs, cut to those (with a table's header and the section's
+    lead), when that is at most FOCUS_SHARE of it; else None. A parameter table, a list of
+    features or fixes that mentions the query once is given as that mention, not whole.
+    Release notes of the releases a question names are about it whole, and are never focused."""
+    section = doc.sections[i]
+    if (
+        section.tokens < FOCUS_MIN_TOKENS
+        or doc.title_terms[i][0] & query.weights.keys()
+        or query.names_release(doc.release[i])
+    ):
+        return None
+    lines = section.text.split("\n")
+    units = _units(lines, doc.format)
+    if len(units) < 3:
+        return None
+    texts = ["\n".join(lines[a : b + 1]) for a, b, _ in units]
+    relevance = [sum(query.weights.get(t, 0.0) for t in set(text_terms(t))) for t in texts]
+    matched = [k for k, r in enumerate(relevance) if r >= FOCUS_MIN_RELEVANCE]
+    if not matched:
+        return None
+    chosen = {0, *matched, *(units[k][2] for k in matched if units[k][2] is not None)}
+    kept = sorted(chosen)
+    text = _assemble(lines, [(a, b) for a, b, _ in units], kept, section)
+    if tokens.count(text) > FOCUS_SHARE * section.tokens:
+        return None
+    piece = _guarded(section, text, doc.name, False, score)
+    return piece if _cost(piece) <= allowance else None
 
 
 def _whole(doc: Document, section: Section, allowance: int, score: float) -> Piece | None:
@@ -1419,7 +1493,8 @@ def _fill(doc: Document, query: Query, found: Ranking, allowance: int, role: str
     order = sorted(ranked, key=lambda r: (-r[1] / (1 + doc.sections[r[0]].tokens / space), r[0]))
     left: list[tuple[int, float]] = []
     for i, score in order:
-        piece = _whole(doc, doc.sections[i], remaining, score)
+        piece = _focused(doc, i, query, remaining, score) if FOCUS_SHARE else None
+        piece = piece or _whole(doc, doc.sections[i], remaining, score)
         if piece is None:
             left.append((i, score))
             continue
