@@ -21,7 +21,15 @@ from .embeddings import chunk_text
 from .errors import IndexBusy
 from .imports import PACKAGE
 from .pg_base import PgDatabase, connection_errors, guard, redact, register_vectors
-from .pg_migrations import MIGRATE_LOCK
+from .pg_migrations import (
+    MIGRATE_LOCK,
+    SCHEMA,
+    add_vector_partition,
+    create_hnsw,
+    has_vector_partition,
+    hnsw_index,
+    vector_partition,
+)
 from .resolve import Resolver
 
 # The embedded store's weights, tie margin, symbol order and vector hash: both backends rank alike.
@@ -31,6 +39,8 @@ from .terms import TERMS_VERSION, index_text
 
 K1, B = 1.2, 0.75
 EXACT_VECTORS = 10_000  # roots up to this many chunks are searched exactly (~40 ms), beyond by HNSW
+VACUUM_AFTER = 20_000  # chunks added by one update that make it vacuum and analyze what it wrote
+BULK_VECTORS = 5_000  # this many vectors to add (and more than the root has) load before the graph
 _CHUNK_COLUMNS = (
     "c.id, c.file_id, f.path, f.language, c.start_line, c.end_line, c.kind, c.symbol, c.parent, "
     "c.signature, c.text"
@@ -115,6 +125,10 @@ class PostgresStore(PgDatabase):
             db.execute("INSERT INTO roots(path) VALUES (%s) ON CONFLICT (path) DO NOTHING", (str(root),))
             row = db.execute("SELECT id FROM roots WHERE path = %s", (str(root),)).fetchone()
         self.root_id: int = row[0]
+        if not has_vector_partition(db, self.root_id):  # a new root (or one whose opener died early)
+            with db.transaction():  # schema change: serialised with other openers and migrators
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+                add_vector_partition(db, self.root_id)
 
     def _prepare(self, db: Any) -> None:
         register_vectors(db)
@@ -139,13 +153,25 @@ class PostgresStore(PgDatabase):
         """One update of this root: waits up to `timeout` s for other writers of the root, then
         everything written inside commits as one transaction (or not at all)."""
         try:
+            self._local.added = 0
             with self._writing(timeout, rebuild):
                 yield self
+            if self._local.added >= VACUUM_AFTER:
+                self._vacuum()
         except connection_errors() as exc:
             if not self._lost():
                 raise
             self._drop()
             raise self._unreachable(exc) from exc
+
+    def _vacuum(self) -> None:
+        """After a large update: fresh planner statistics, and the new pages marked all-visible so
+        that BM25 and fuzzy-name lookups read their covering keys alone (index-only scans) at once
+        rather than after autovacuum's turn. Tables another process is vacuuming are skipped."""
+        self.db.execute(
+            f"VACUUM (ANALYZE, SKIP_LOCKED) {SCHEMA}.postings, {SCHEMA}.symbol_grams, {SCHEMA}.terms, "
+            f"{SCHEMA}.chunks, {SCHEMA}.symbols, {SCHEMA}.files, {SCHEMA}.path_postings"
+        )
 
     @contextmanager
     def _writing(self, timeout: float, rebuild: bool) -> Iterator[None]:
@@ -175,7 +201,7 @@ class PostgresStore(PgDatabase):
         db.execute(
             "DELETE FROM postings WHERE term_id IN (SELECT id FROM terms WHERE root_id = %s)", (self.root_id,)
         )
-        for table in ("edges", "terms", "files", "meta"):
+        for table in ("edges", "terms", "chunk_vectors", "files", "meta"):
             db.execute(f"DELETE FROM {table} WHERE root_id = %s", (self.root_id,))
         db.execute(
             "UPDATE roots SET chunks = 0, chunk_terms = 0, files = 0, path_terms = 0, symbols = 0, "
@@ -293,11 +319,16 @@ class PostgresStore(PgDatabase):
         carried: dict[str, dict[str, Any]] = {}
         for fid, vec_hash, vector in db.execute(
             "SELECT c.file_id, c.vec_hash, v.embedding FROM chunks c "
-            "JOIN chunk_vectors v ON v.chunk_id = c.id "
+            "JOIN chunk_vectors v ON v.chunk_id = c.id AND v.root_id = %s "
             "WHERE c.file_id = ANY(%s)",
-            (fids,),
+            (self.root_id, fids),
         ):
             carried.setdefault(paths_of[fid], {})[vec_hash] = vector
+        db.execute(
+            "DELETE FROM chunk_vectors WHERE root_id = %s AND chunk_id IN "
+            "(SELECT id FROM chunks WHERE file_id = ANY(%s))",
+            (self.root_id, fids),
+        )
         relink = (
             db.execute(
                 "SELECT 1 FROM imports WHERE file_id = ANY(%s) AND kind = %s LIMIT 1", (fids, PACKAGE)
@@ -367,6 +398,7 @@ class PostgresStore(PgDatabase):
                 to_index.append((cid, path_terms[fid], chunk))
                 starts.setdefault(fid, []).append((chunk.start_line, chunk.end_line, cid))
         lengths = self._index_chunks(db, to_index)
+        self._local.added = getattr(self._local, "added", 0) + len(chunk_rows)
         _copy(
             db,
             "chunks (id, root_id, file_id, start_line, end_line, kind, symbol, parent, signature, text, "
@@ -379,7 +411,7 @@ class PostgresStore(PgDatabase):
             )
         symbols = [(fid, s) for fid, u in zip(file_ids, updates, strict=True) for s in u.symbols]
         symbol_ids = self._ids(db, "symbols_id_seq", len(symbols))
-        grams: list[tuple[int, str, int, int]] = []
+        grams: list[tuple[int, str, int, int, int]] = []
         symbol_rows = []
         for sid, (fid, s) in zip(symbol_ids, symbols, strict=True):
             lname = s.name.lower()
@@ -387,14 +419,15 @@ class PostgresStore(PgDatabase):
                 (sid, rid, fid, _chunk_for(starts.get(fid, []), s), s.name, lname, s.kind, s.parent,
                  s.signature, s.start_line, s.end_line)
             )  # fmt: skip
-            grams += [(rid, g, sid, n) for g, n in _grams(lname).items()]
+            dl = max(len(lname) - 2, 0)
+            grams += [(rid, g, sid, n, dl) for g, n in _grams(lname).items()]
         _copy(
             db,
             "symbols (id, root_id, file_id, chunk_id, name, lname, kind, parent, signature, start_line, "
             "end_line)",
             symbol_rows,
         )
-        _copy(db, "symbol_grams (root_id, gram, symbol_id, tf)", grams)
+        _copy(db, "symbol_grams (root_id, gram, symbol_id, tf, dl)", grams)
         imports = (
             (rid, fid, i.line, i.kind, i.spec, i.names, int(i.kind == PACKAGE))
             for fid, u in zip(file_ids, updates, strict=True)
@@ -411,7 +444,7 @@ class PostgresStore(PgDatabase):
                 len(chunk_rows),
                 sum(lengths.values()),
                 len(symbols),
-                sum(n for *_, n in grams),
+                sum(n for *_, n, _dl in grams),
                 rid,
             ),
         )
@@ -444,10 +477,9 @@ class PostgresStore(PgDatabase):
                 (self.root_id, words, [df[w] for w in words]),
             ).fetchall()
         )
-        rid = self.root_id
         # In key order: the primary key's B-tree then fills page by page instead of at random.
-        rows = sorted((ids[term], cid, rid, f, lengths[cid]) for cid, term, f in postings)
-        _copy(db, "postings (term_id, chunk_id, root_id, freq, doc_len)", rows)
+        rows = sorted((ids[term], cid, f, lengths[cid]) for cid, term, f in postings)
+        _copy(db, "postings (term_id, chunk_id, freq, doc_len)", rows)
         return lengths
 
     # -- the import graph
@@ -519,15 +551,43 @@ class PostgresStore(PgDatabase):
     def prepare_vectors(self, model: str, dims: int) -> None:
         dims = int(dims)
         with self._tx() as db:
-            if self.get_meta("vector_model") == f"{model}:{dims}":
-                return
-            db.execute("DELETE FROM chunk_vectors WHERE root_id = %s", (self.root_id,))
-            db.execute("UPDATE chunks SET embedded = false WHERE root_id = %s AND embedded", (self.root_id,))
-            db.execute(
-                f"CREATE INDEX IF NOT EXISTS chunk_vectors_hnsw_{dims} ON chunk_vectors USING hnsw "
-                f"((embedding::vector({dims})) vector_cosine_ops) WHERE vector_dims(embedding) = {dims}"
-            )
-            self._put_meta(db, {"vector_model": f"{model}:{dims}"})
+            if self.get_meta("vector_model") != f"{model}:{dims}":
+                db.execute("DELETE FROM chunk_vectors WHERE root_id = %s", (self.root_id,))
+                db.execute(
+                    "UPDATE chunks SET embedded = false WHERE root_id = %s AND embedded", (self.root_id,)
+                )
+                self._put_meta(db, {"vector_model": f"{model}:{dims}"})
+            todo, done = db.execute(
+                "SELECT count(*) FILTER (WHERE NOT embedded), count(*) FILTER (WHERE embedded) "
+                "FROM chunks WHERE root_id = %s",
+                (self.root_id,),
+            ).fetchone()
+            if todo >= BULK_VECTORS and todo > done:
+                # A bulk load (a new root, a rebuild, a new model): without the graph the inserts
+                # are ~30x faster, and finish_vectors builds it in one pass. Searches meanwhile
+                # scan the root's vectors exactly.
+                for (name,) in db.execute(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s "
+                    "AND indexname LIKE %s",
+                    (SCHEMA, vector_partition(self.root_id), f"{vector_partition(self.root_id)}_hnsw_%"),
+                ).fetchall():
+                    db.execute(f"DROP INDEX {SCHEMA}.{name}")
+
+    def finish_vectors(self) -> None:
+        """Build the root's HNSW graph if a bulk load dropped it (or an indexer died before this)."""
+        model = self.get_meta("vector_model")
+        if not model:
+            return
+        dims = int(model.rsplit(":", 1)[1])
+        with self._tx() as db:
+            built = db.execute(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                (SCHEMA, hnsw_index(self.root_id, dims)),
+            ).fetchone()
+            if not built and db.execute(
+                "SELECT 1 FROM chunk_vectors WHERE root_id = %s LIMIT 1", (self.root_id,)
+            ).fetchone():
+                create_hnsw(db, self.root_id, dims)
 
     def vector_model(self) -> str | None:
         return self.get_meta("vector_model")
@@ -701,11 +761,9 @@ class PostgresStore(PgDatabase):
         rows = self.db.execute(
             "WITH r AS (SELECT symbols::float8 AS n, symbol_grams::float8 / greatest(symbols, 1) AS avgdl "
             "           FROM roots WHERE id = %(root)s), "
-            "p AS MATERIALIZED (SELECT gram, symbol_id, tf FROM symbol_grams "
+            "d AS MATERIALIZED (SELECT gram, symbol_id, tf, dl FROM symbol_grams "
             "                   WHERE root_id = %(root)s AND gram = ANY(%(g)s)), "
-            "g AS (SELECT gram, count(*) AS df FROM p GROUP BY gram), "
-            "d AS (SELECT p.*, (SELECT greatest(length(s.lname) - 2, 0) FROM symbols s "
-            "                   WHERE s.id = p.symbol_id) AS dl FROM p) "
+            "g AS (SELECT gram, count(*) AS df FROM d GROUP BY gram) "
             # Rounded before ordering: a float sum depends on the order rows arrive in, and short
             # names tie by the hundred ("decod": 201 at the top), so the ids must break the ties.
             f"SELECT d.symbol_id, round(sum({_idf('r.n', 'g.df')} * "
@@ -760,6 +818,8 @@ class PostgresStore(PgDatabase):
 
 guard(
     PostgresStore,
-    writes=frozenset(("apply", "set_meta", "resolve_imports", "prepare_vectors", "put_vectors")),
+    writes=frozenset(
+        ("apply", "set_meta", "resolve_imports", "prepare_vectors", "put_vectors", "finish_vectors")
+    ),
     skip=frozenset(("writing",)),  # a context manager: it guards itself
 )

@@ -397,6 +397,9 @@ class SQLiteStore(SQLiteDatabase):
             db.executemany("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", keep)
             db.executemany("UPDATE chunks SET embedded = 1 WHERE id = ?", ((cid,) for cid, _ in keep))
 
+    def finish_vectors(self) -> None:
+        """Nothing deferred: sqlite-vec's table is searched by a scan, with no graph to build."""
+
     def nearest(self, vector: bytes, limit: int) -> list[tuple[int, float]]:
         """Chunk ids by cosine similarity to `vector` (float32 bytes), best first."""
         rows = self.db.execute(

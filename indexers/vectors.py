@@ -78,5 +78,6 @@ def update_vectors(store: SQLiteStore, profile: str, progress: Progress | None =
         summary.embedded += len(rows)
         if progress:
             progress(done + summary.embedded, total, "embeddings")
+    store.finish_vectors()
     summary.seconds = time.perf_counter() - started
     return summary

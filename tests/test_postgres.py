@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import new_database
 
@@ -285,7 +286,7 @@ def test_cli_migrates_indexes_searches_and_reports_the_shared_store(repo, other_
         and "applied tokenlean 1:" in first.output
         and "applied tokenlean_ledger 1:" in first.output
     )
-    assert "migrated to schema version tokenlean 1, tokenlean_ledger 1" in first.output
+    assert "migrated to schema version tokenlean 2, tokenlean_ledger 1" in first.output
     assert "already at schema version" in cli("store", "migrate", "--store", other_db).output
     r = cli("index", repo, "--store", other_db, "-q", "--vectors", "off")
     assert r.exit_code == 0 and "6 files" in r.output and "postgresql://postgres@" in r.output
@@ -505,3 +506,149 @@ def test_large_roots_search_vectors_through_hnsw_with_the_same_answers(repo, pg_
         assert store.nearest(bytes(len(query)), 10) == []  # a zero vector is near nothing
     finally:
         store.close()
+
+
+def _hnsw_indexes(url: str) -> list[tuple[str, str]]:
+    db = connect(url)
+    try:
+        return db.execute(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'tokenlean' "
+            "AND indexname LIKE '%%hnsw%%' ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_a_bulk_load_builds_each_roots_own_hnsw_graph_after_its_vectors(repo, tmp_path, pg_url, monkeypatch):
+    from tokenlean.indexers import postgres_store
+    from tokenlean.indexers.embeddings import embedder
+    from tokenlean.indexers.vectors import available, update_vectors
+
+    if available("fast", sqlite=False):
+        pytest.skip(f"no fast embeddings here: {available('fast', sqlite=False)}")
+    url = new_database(pg_url)
+    monkeypatch.setattr(postgres_store, "BULK_VECTORS", 5)  # the fixture is small: count it as a bulk load
+    other = tmp_path / "other"
+    (other / "pkg").mkdir(parents=True)
+    (other / "pkg/mail.py").write_text("def send_mail(to, body):\n    '''Deliver a message.'''\n")
+    stores = {}
+    for root in (repo, other):
+        run(root, url)
+        stores[root] = open_store(root, url)
+    try:
+        a, b = stores[repo], stores[other]
+        dims = embedder("fast").dims
+        a.prepare_vectors(embedder("fast").name, dims)
+        a.put_vectors(
+            [(cid, embedder("fast").embed([text])[0].tobytes()) for cid, text in a.chunks_to_embed(3)]
+        )
+        assert _hnsw_indexes(url) == []  # an indexer that dies here leaves no graph: searches scan
+        update_vectors(a, "fast")  # the next run embeds the rest and builds the graph
+        update_vectors(b, "fast")
+        assert _hnsw_indexes(url) == [
+            (f"chunk_vectors_{s.root_id}", f"chunk_vectors_{s.root_id}_hnsw_{dims}")
+            for s in sorted((a, b), key=lambda s: s.root_id)
+        ]
+        query = embedder("fast").embed(["check a password against its digest"])[0].tobytes()
+        exact = a.nearest(query, 10)
+        monkeypatch.setattr(postgres_store, "EXACT_VECTORS", 0)  # through the graph now
+        assert [c for c, _ in a.nearest(query, 10)] == [c for c, _ in exact]
+        assert {h.path for h in a.chunks([c for c, _ in exact]).values()} <= set(a.file_states())
+        mail = b.nearest(embedder("fast").embed(["deliver a mail message"])[0].tobytes(), 10)
+        assert [h.path for h in b.chunks([c for c, _ in mail]).values()] == ["pkg/mail.py"]
+        # A small change adds to the live graph instead of dropping it.
+        (other / "pkg/mail.py").write_text(
+            "def send_mail(to, body, cc=None):\n    '''Deliver a message.'''\n"
+        )
+        run(other, url)
+        update_vectors(b, "fast")
+        assert len(_hnsw_indexes(url)) == 2 and b.vector_counts() == (1, 1)
+    finally:
+        for s in stores.values():
+            s.close()
+
+
+def test_a_version_1_database_migrates_to_version_2_with_its_answers(repo, other_db):
+    """Schema 2 moves vectors into a table per root and changes the postings and trigram keys; an
+    index written under schema 1 must answer the same afterwards (rows written here as 1 wrote them)."""
+    from tokenlean.indexers.pg_migrations import PG
+
+    db = connect(other_db)
+    db.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    db.execute("CREATE SCHEMA tokenlean")
+    db.execute("SET search_path TO tokenlean, public")
+    db.execute(
+        "CREATE TABLE schema_version (version int PRIMARY KEY, name text NOT NULL, applied timestamptz)"
+    )
+    number, name, first = next(PG.after(0))
+    first(db)
+    db.execute("INSERT INTO schema_version(version, name) VALUES (%s, %s)", (number, name))
+    rid = db.execute(
+        "INSERT INTO roots(path, chunks, chunk_terms, files, path_terms, symbols, symbol_grams) "
+        "VALUES (%s, 2, 6, 1, 2, 2, 12) RETURNING id",
+        (str(repo),),
+    ).fetchone()[0]
+    fid = db.execute(
+        "INSERT INTO files(root_id, path, language, size, mtime_ns, hash, lines, tokens, parsed, indexed_at, "
+        "path_len) VALUES (%s, 'src/codec.py', 'python', 10, 1, 'h', 4, 20, true, 1, 2) RETURNING id",
+        (rid,),
+    ).fetchone()[0]
+    chunks = []
+    for line, sym in ((1, "decode_frame"), (3, "encode_frame")):
+        chunks.append(db.execute(
+            "INSERT INTO chunks(root_id, file_id, start_line, end_line, kind, symbol, parent, signature, "
+            "text, vec_hash, embedded, doc_len) "
+            "VALUES (%s, %s, %s, %s, 'function', %s, '', '', %s, 'v', true, 3) RETURNING id",
+            (rid, fid, line, line + 1, sym, f"def {sym}(): pass"),
+        ).fetchone()[0])  # fmt: skip
+        sid = db.execute(
+            "INSERT INTO symbols(root_id, file_id, chunk_id, name, lname, kind, parent, signature, "
+            "start_line, end_line) VALUES (%s, %s, %s, %s, %s, 'function', '', '', %s, %s) RETURNING id",
+            (rid, fid, chunks[-1], sym, sym, line, line + 1),
+        ).fetchone()[0]
+        for gram in {sym[i : i + 3] for i in range(len(sym) - 2)}:
+            db.execute("INSERT INTO symbol_grams VALUES (%s, %s, %s, 1)", (rid, gram, sid))
+    term = db.execute("INSERT INTO terms(root_id, term, df) VALUES (%s, 'decod', 1) RETURNING id", (rid,))
+    db.execute("INSERT INTO postings VALUES (%s, %s, %s, 2, 3)", (term.fetchone()[0], chunks[0], rid))
+    for cid, vec in zip(chunks, ("[1,0,0]", "[0,1,0]"), strict=True):
+        db.execute("INSERT INTO chunk_vectors VALUES (%s, %s, %s)", (cid, rid, vec))
+    db.close()
+
+    assert [v for _, v, _ in migrate(other_db)][:1] == [2]
+    store = open_store(repo, other_db)
+    try:
+        assert [c for c, _ in store.lexical(["decod"], 5)] == [chunks[0]]
+        assert store.symbols_similar("decodeframe", 5)[0].name == "decode_frame"
+        near = store.nearest(np.array([0.1, 1, 0], dtype=np.float32).tobytes(), 2)
+        assert [c for c, _ in near] == [chunks[1], chunks[0]]
+    finally:
+        store.close()
+    assert _hnsw_indexes(other_db) == [(f"chunk_vectors_{rid}", f"chunk_vectors_{rid}_hnsw_3")]
+
+
+def test_a_large_update_leaves_its_tables_analyzed_and_all_visible(repo, pg_url, monkeypatch):
+    from tokenlean.indexers import postgres_store
+
+    url = new_database(pg_url)
+    monkeypatch.setattr(postgres_store, "VACUUM_AFTER", 1)  # the fixture's few chunks count as large
+    run(repo, url)
+    db = connect(url)
+    try:
+        stats = dict(
+            db.execute(
+                "SELECT relname, last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+                "FROM pg_stat_user_tables "
+                "WHERE schemaname = 'tokenlean' AND relname IN ('postings', 'symbol_grams')"
+            ).fetchall()
+        )
+        assert stats == {"postings": True, "symbol_grams": True}
+        plan = "\n".join(
+            r[0]
+            for r in db.execute(
+                "EXPLAIN SELECT chunk_id, freq, doc_len FROM postings WHERE term_id = "
+                "(SELECT min(term_id) FROM postings)"
+            )
+        )
+        assert "Index Only Scan" in plan  # BM25's reads come from the covering key
+    finally:
+        db.close()
