@@ -118,6 +118,11 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
         contextlib.nullcontext,
     )
     out["without links"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _related=lambda *a: {}))
+    out["without focusing"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, FOCUS_SHARE=0))
+    out["without summary scaling"] = (
+        sl.DEFAULT_SCORERS,
+        lambda: patched(sl, GIST_SHARE=1.0, OUTLINE_SHARE=1.0),
+    )
     out["without release-notes rules"] = (
         tuple(s for s in sl.DEFAULT_SCORERS if s[0].name != "release"),
         lambda: patched(sl, CHANGELOG_PRIOR=1.0),
