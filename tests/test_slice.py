@@ -551,6 +551,19 @@ def test_a_long_section_that_mentions_the_role_in_a_few_rows_is_cut_to_them():
     assert "encoding error number 3" not in fixes[0].text
 
 
+def test_prose_that_mentions_the_role_once_stays_whole():
+    paragraphs = [
+        f"Step {k}: the writer wraps the console stream, keeps the bar at the bottom of the screen "
+        f"and redraws it after each message, so that output and bar never interleave badly ({k})."
+        for k in range(6)
+    ]
+    paragraphs[3] += " Messages from logging handlers go through the same writer."
+    text = "# Tool\n\nA tool.\n\n## Redirecting output\n\n" + "\n\n".join(paragraphs) + "\n"
+    result = slice_document(text, "tool.md", "logging", summary=False)
+    assert parse_document(text, "tool.md").sections[1].tokens >= 250
+    assert [(p.title_path, p.complete) for p in result.roles[0].pieces] == [("Redirecting output", True)]
+
+
 def test_a_section_with_the_role_in_most_of_it_stays_whole():
     text = "# Tool\n\nA tool.\n\n## Notes\n\n" + "\n".join(
         f"- The cache keeps entry {k} for a while before it is evicted." for k in range(40)

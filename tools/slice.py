@@ -1394,14 +1394,16 @@ def _units(lines: list[str], fmt: str) -> list[tuple[int, int, int | None]]:
 FOCUS_MIN_TOKENS = 250  # a shorter section is always given whole: its context is cheap
 FOCUS_SHARE = 0.5  # a section is focused when the parts holding the query are at most this share of it
 FOCUS_MIN_RELEVANCE = 0.7  # a part holds the query with one of its own words or two expansion words
+FOCUS_ENTRY_SHARE = 0.5  # only an enumeration is focused: list items and table rows hold this share of it
 
 
 def _focused(doc: Document, i: int, query: Query, allowance: int, score: float) -> Piece | None:
-    """A long section whose title says nothing of the query and whose matches sit in a few of its
-    list items, table rows or paragraphs, cut to those (with a table's header and the section's
-    lead), when that is at most FOCUS_SHARE of it; else None. A parameter table, a list of
-    features or fixes that mentions the query once is given as that mention, not whole.
-    Release notes of the releases a question names are about it whole, and are never focused."""
+    """A long enumeration (mostly list items or table rows) whose title says nothing of the query
+    and whose matches sit in a few of its entries, cut to those (with a table's header and the
+    section's lead), when that is at most FOCUS_SHARE of it; else None. A parameter table, a list
+    of features or fixes that mentions the query once is given as that mention, not whole. Prose
+    and how-tos stay whole (their paragraphs and code lean on each other), and so do release notes
+    of the releases a question names: they are about it whole."""
     section = doc.sections[i]
     if (
         section.tokens < FOCUS_MIN_TOKENS
@@ -1411,9 +1413,13 @@ def _focused(doc: Document, i: int, query: Query, allowance: int, score: float) 
         return None
     lines = section.text.split("\n")
     units = _units(lines, doc.format)
-    if len(units) < 3:
+    entries = [k for k, (a, b, header) in enumerate(units) if header is not None or _BULLET.match(lines[a])]
+    if len(entries) < MIN_ENTRIES:
         return None
     texts = ["\n".join(lines[a : b + 1]) for a, b, _ in units]
+    costs = tokens.count_many(texts)
+    if sum(costs[k] for k in entries) < FOCUS_ENTRY_SHARE * sum(costs):
+        return None  # prose, or a how-to with code: its paragraphs lean on each other
     relevance = [sum(query.weights.get(t, 0.0) for t in set(text_terms(t))) for t in texts]
     matched = [k for k, r in enumerate(relevance) if r >= FOCUS_MIN_RELEVANCE]
     if not matched:
