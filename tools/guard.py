@@ -47,12 +47,45 @@ _SECRETS: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 # `password = "..."`, `API_KEY: '...'`, `"client_secret": "..."`: a secret-looking name assigned a
-# literal that looks random (judged by entropy, so `password = "changeme"` is left alone).
+# literal that looks random (judged by entropy, so `password = "changeme"` is left alone). The match
+# starts at the secret word, not at the name's start: only the value is replaced, and a leading
+# `[\w.-]*` made every search retry at each letter (0.5 ms per snippet).
 _ASSIGNMENT = re.compile(
-    r"""(?P<name>[\w.-]*(?:passw(?:or)?d|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|"""
+    r"""(?P<name>(?:passw(?:or)?d|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|auth[_-]?key|"""
     r"""private[_-]?key|credential)s?[\w.-]*)["']?\s*(?::=|=>|=|:)\s*(?P<q>["'`])(?P<value>[^"'`\s]{12,})(?P=q)""",
     re.IGNORECASE,
 )
+
+# Literal strings of which every match of a pattern holds one (lowercase: looked for in the
+# lowercased text). Guard runs on every snippet an agent gets; a pattern none of whose literals is
+# present is not run (`in` costs ~1/50 of a regex scan). tests/test_guard.py holds each list to its
+# pattern.
+_SECRET_LITERALS: dict[str, tuple[str, ...]] = {
+    "private-key": ("private key",),
+    "aws-access-key": ("akia", "asia", "abia", "acca"),
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab-token": ("glpat-",),
+    "slack-token": ("xox",),
+    "anthropic-key": ("sk-ant-",),
+    "openai-key": ("sk-",),
+    "stripe-key": ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+    "google-api-key": ("aiza",),
+    "huggingface-token": ("hf_",),
+    "npm-token": ("npm_",),
+    "jwt": ("eyj",),
+    "connection-string-password": ("://",),
+}
+_ASSIGNMENT_LITERALS = ("pass", "secret", "token", "key", "credential")
+
+
+def _has_any(low: str | None, literals: tuple[str, ...]) -> bool:
+    """Whether a pattern can match; `low` is the lowercased text, None when it is not ASCII (re's
+    IGNORECASE folds some other letters to ASCII ones, e.g. the Kelvin sign to k: run everything)."""
+    return low is None or any(lit in low for lit in literals)
+
+
+def _lowered(text: str) -> str | None:
+    return text.lower() if text.isascii() else None
 MIN_ENTROPY = 3.3  # bits per character; English words and placeholders stay below
 
 
@@ -78,7 +111,10 @@ def _looks_random(value: str) -> bool:
 def redact(text: str) -> tuple[str, Counter[str]]:
     """Text with credentials replaced by `[REDACTED:kind]`, and how many of each kind were found."""
     found: Counter[str] = Counter()
+    low = _lowered(text)
     for kind, pattern in _SECRETS:
+        if not _has_any(low, _SECRET_LITERALS[kind]):
+            continue
 
         def replace(m: re.Match[str], kind: str = kind) -> str:
             found[kind] += 1
@@ -97,6 +133,8 @@ def redact(text: str) -> tuple[str, Counter[str]]:
         start = m.start("value") - m.start()
         return m.group(0)[:start] + "[REDACTED:secret-assignment]" + m.group(0)[start + len(value) :]
 
+    if not _has_any(low, _ASSIGNMENT_LITERALS):
+        return text, found
     return _ASSIGNMENT.sub(assignment, text), found
 
 
@@ -111,6 +149,8 @@ _HIDDEN = re.compile(
 def escape_hidden(text: str) -> tuple[str, int]:
     """Invisible and direction-changing characters shown as `\\u200b` escapes, and how many."""
     count = 0
+    if text.isascii():  # every hidden character is outside ASCII
+        return text, 0
 
     def show(m: re.Match[str]) -> str:
         nonlocal count
@@ -179,6 +219,24 @@ _EXFIL = re.compile(
     r"credentials|passwords?|env(?:ironment)?\s+var(?:iable)?s?|\.env|ssh keys?)\b[^.\n]{0,60}\b(?:to|at)\b",
     re.IGNORECASE,
 )
+# As _SECRET_LITERALS: each pattern's literals, one of which every match holds. _FAKE_TURNS is
+# case-sensitive, so its literals are looked for in the text as it is, the others' in lowercase.
+_DETECT_LITERALS: dict[re.Pattern[str], tuple[str, ...]] = {
+    _OVERRIDES: ("ignore", "disregard", "forget", "override", "bypass"),
+    _ROLEPLAY: ("you are now", "from now on", "instruction", "act as", "mode"),
+    _FAKE_TURNS: (
+        "tool_", "function_", "invoke", "antml:", "system", "<|im_", "INST]", "<<SYS>>", "assistant",
+    ),
+    _AGENT_ADDRESS: (
+        "note", "notice", "message", "instruction", "attention", "important", "agent", "assistant",
+        "if you are a", "as an ai", "claude", "codex", "copilot", "chatgpt", "gemini",
+    ),
+    _SECRECY: ("do not", "don't", "never", "without", "silently"),
+    _EXFIL: (
+        "curl", "wget", "invoke-webrequest", "iwr", "send", "post", "upload", "exfiltrate", "forward", "leak",
+    ),
+}  # fmt: skip
+
 # Joiners are hidden but legitimate between letters of some scripts and inside emoji sequences.
 _JOINERS = frozenset("\u200c\u200d")
 
@@ -215,10 +273,15 @@ def detect(text: str, path: str = "") -> list[Flag]:
     if not instruction_file:  # directives to agents are what these files are for
         checks.append(("tries to change the agent's role", _ROLEPLAY))
         checks.append(("addresses AI agents outside an instruction file", _AGENT_ADDRESS))
+    low = _lowered(text)
     for reason, pattern in checks:
+        if not _has_any(text if pattern is _FAKE_TURNS else low, _DETECT_LITERALS[pattern]):
+            continue
         m = pattern.search(text)
         if m:
             flags.append(Flag(reason, _excerpt(text, m)))
+    if text.isascii():
+        return flags
     hidden = [m.group(0) for m in _HIDDEN.finditer(text) if not _legit_joiner(text, m.start())]
     if hidden:
         bidi = sum(1 for ch in hidden if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069")
