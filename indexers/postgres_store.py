@@ -106,6 +106,19 @@ def _copy(db: Any, target: str, rows: Iterable[tuple[object, ...]]) -> None:
             copy.write("\n".join(block) + "\n")
 
 
+# A ranking query's (chunk id, score) rows with the place of each chunk, in one round trip.
+_PLACED = (
+    "SELECT s.*, f.path, c.start_line FROM ({found}) s "
+    "JOIN chunks c ON c.id = s.chunk_id JOIN files f ON f.id = c.file_id"
+)
+
+
+def _by_place(rows: list[tuple[int, float, str, int]]) -> list[tuple[int, float]]:
+    """Best score first; equal scores by path and line, never by row id (as the SQLite store)."""
+    ordered = sorted(rows, key=lambda r: (-round(float(r[1]), 9), r[2], r[3]))
+    return [(cid, float(score)) for cid, score, _, _ in ordered]
+
+
 def _grams(lname: str) -> Counter[str]:
     return Counter(lname[i : i + 3] for i in range(len(lname) - 2))
 
@@ -633,25 +646,26 @@ class PostgresStore(PgDatabase):
         k = limit + TIE_MARGIN
         db = self.db
         distance = f"v.embedding::vector({dims}) <=> %s::vector({dims})"
+        # The root's own partition either way. A small root is compared with every vector: exact, as
+        # sqlite-vec is, so both backends rank alike (HNSW's order differed past the first places);
+        # OFFSET 0 keeps the planner from ordering that scan through the HNSW index.
         if self.chunk_count() <= EXACT_VECTORS:
-            # Small root: every vector, found through the root's files. Exact, as sqlite-vec is, so
-            # both backends rank alike; HNSW's approximate order differed past the first places.
-            # OFFSET 0 keeps the planner from flattening the subquery and ordering by the HNSW index.
-            rows = db.execute(
-                f"SELECT chunk_id, d FROM (SELECT v.chunk_id, {distance} AS d FROM files f "
-                "JOIN chunks c ON c.file_id = f.id JOIN chunk_vectors v ON v.chunk_id = c.id "
-                f"WHERE f.root_id = %s AND vector_dims(v.embedding) = {dims} OFFSET 0) x "
-                "ORDER BY d, chunk_id LIMIT %s",
-                (query, self.root_id, k),
-            ).fetchall()
+            found = (
+                f"SELECT chunk_id, d FROM (SELECT v.chunk_id, {distance} AS d FROM chunk_vectors v "
+                f"WHERE v.root_id = %s AND vector_dims(v.embedding) = {dims} OFFSET 0) x "
+                "ORDER BY d, chunk_id LIMIT %s"
+            )
         else:
-            db.execute(f"SET hnsw.ef_search = {max(100, min(2 * k, 1000))}")
-            rows = db.execute(
+            ef = max(100, min(2 * k, 1000))
+            if getattr(self._local, "ef_search", None) != (id(db), ef):  # a round trip saved per search
+                db.execute(f"SET hnsw.ef_search = {ef}")
+                self._local.ef_search = (id(db), ef)
+            found = (
                 f"SELECT v.chunk_id, {distance} AS d FROM chunk_vectors v "
-                f"WHERE v.root_id = %s AND vector_dims(v.embedding) = {dims} ORDER BY d LIMIT %s",
-                (query, self.root_id, k),
-            ).fetchall()
-        return self._by_place([(cid, 1.0 - d) for cid, d in rows if d == d])[:limit]  # d != d: NaN
+                f"WHERE v.root_id = %s AND vector_dims(v.embedding) = {dims} ORDER BY d LIMIT %s"
+            )
+        rows = db.execute(_PLACED.format(found=found), (query, self.root_id, k)).fetchall()
+        return _by_place([(cid, 1.0 - d, path, line) for cid, d, path, line in rows if d == d])[:limit]
 
     # -- reading
 
@@ -694,32 +708,19 @@ class PostgresStore(PgDatabase):
     def lexical(self, terms: list[str], limit: int) -> list[tuple[int, float]]:
         if not terms:
             return []
-        rows = self.db.execute(
+        found = (
             "WITH r AS (SELECT chunks::float8 AS n, chunk_terms::float8 / greatest(chunks, 1) AS avgdl "
             "           FROM roots WHERE id = %(root)s), "
             f"q AS (SELECT t.id, {_idf('r.n', 't.df')} AS idf FROM terms t, r "
             "      WHERE t.root_id = %(root)s AND t.term = ANY(%(terms)s) AND t.df > 0) "
             f"SELECT p.chunk_id, sum(q.idf * {_bm25('p.freq', 'p.doc_len', 'r.avgdl')}) AS score "
             "FROM q JOIN postings p ON p.term_id = q.id CROSS JOIN r "
-            "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(k)s",
-            {"root": self.root_id, "terms": list(terms), "k": limit + TIE_MARGIN},
-        ).fetchall()
-        return self._by_place(rows)[:limit]
-
-    def _by_place(self, scored: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Best score first; equal scores by path and line, never by row id (as the SQLite store)."""
-        spans = {
-            cid: (path, start)
-            for cid, path, start in self.db.execute(
-                "SELECT c.id, f.path, c.start_line FROM chunks c JOIN files f ON f.id = c.file_id "
-                "WHERE c.id = ANY(%s)",
-                ([cid for cid, _ in scored],),
-            )
-        }
-        return sorted(
-            ((cid, float(score)) for cid, score in scored),
-            key=lambda cs: (-round(cs[1], 9), spans.get(cs[0], ("", 0))),
+            "GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(k)s"
         )
+        rows = self.db.execute(
+            _PLACED.format(found=found), {"root": self.root_id, "terms": list(terms), "k": limit + TIE_MARGIN}
+        ).fetchall()
+        return _by_place(rows)[:limit]
 
     def document_frequencies(self, terms: list[str]) -> dict[str, int]:
         rows = self.db.execute(
