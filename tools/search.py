@@ -354,8 +354,9 @@ def _fit(ws: Workspace, page: list[Hit], qp: QueryPlan, budget: int) -> tuple[li
     available = budget - RESULT_OVERHEAD
     texts: dict[int, str] = {}
     full_cost: dict[int, int] = {}
+    rows = _page_chunks(ws, page)
     for i, hit in enumerate(page):
-        texts[i] = _place_text(ws, hit)
+        texts[i] = _place_text(ws, hit, rows)
         full_cost[i] = tokens.count(texts[i]) + len(texts[i].split("\n"))
     shown: list[int] = []
     allowance: dict[int, int] = {}
@@ -384,11 +385,24 @@ def _fit(ws: Workspace, page: list[Hit], qp: QueryPlan, budget: int) -> tuple[li
     return out, [page[i] for i in range(len(page)) if i not in allowance]
 
 
-def _place_text(ws: Workspace, hit: Hit) -> str:
+def _page_chunks(ws: Workspace, page: list[Hit]) -> dict[tuple[Path, int], ChunkRow]:
+    """The chunks of a page's places, one store call per root (not one per place)."""
+    ids: dict[Path, set[int]] = {}
+    for hit in page:
+        if not hit.stale:
+            ids.setdefault(hit.root, set()).update(hit.chunk_ids)
+    return {
+        (root, cid): row
+        for root, wanted in ids.items()
+        for cid, row in ws.store(root).chunks(sorted(wanted)).items()
+    }
+
+
+def _place_text(ws: Workspace, hit: Hit, rows: dict[tuple[Path, int], ChunkRow]) -> str:
     if hit.stale:
         return ""
-    store = ws.store(hit.root)
-    chunks = sorted(store.chunks(list(hit.chunk_ids)).values(), key=lambda c: c.start_line)
+    found = (rows.get((hit.root, cid)) for cid in hit.chunk_ids)
+    chunks = sorted((c for c in found if c is not None), key=lambda c: c.start_line)
     if len(chunks) == 1:
         return chunks[0].text
     # Adjacent chunks of one place: rebuild the exact lines between them from the file.
