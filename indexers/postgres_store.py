@@ -679,9 +679,10 @@ class PostgresStore(PgDatabase):
         rows = self.db.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ANY(%s)", (list(ids),))
         return {r[0]: FileRow._make(r) for r in rows}
 
-    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]:
+    def chunks(self, ids: list[int], text: bool = True) -> dict[int, ChunkRow]:
+        columns = _CHUNK_COLUMNS if text else _CHUNK_COLUMNS.replace("c.text", "''")
         rows = self.db.execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id = ANY(%s)",
+            f"SELECT {columns} FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id = ANY(%s)",
             (list(ids),),
         )
         return {r[0]: ChunkRow._make(r) for r in rows}

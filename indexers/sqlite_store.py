@@ -429,11 +429,12 @@ class SQLiteStore(SQLiteDatabase):
             out.update((r[0], FileRow._make(r)) for r in rows)
         return out
 
-    def chunks(self, ids: list[int]) -> dict[int, ChunkRow]:
+    def chunks(self, ids: list[int], text: bool = True) -> dict[int, ChunkRow]:
         out: dict[int, ChunkRow] = {}
+        columns = _CHUNK_COLUMNS if text else _CHUNK_COLUMNS.replace("c.text", "''")
         for batch in _batches(ids):
             rows = self.db.execute(
-                f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id "
+                f"SELECT {columns} FROM chunks c JOIN files f ON f.id = c.file_id "
                 f"WHERE c.id IN ({','.join('?' * len(batch))})",
                 batch,
             )

@@ -295,7 +295,7 @@ def _places(ws: Workspace, qp: QueryPlan, names: list[str]) -> list[Hit]:
             if not ids:
                 continue
             store = ws.store(root)
-            chunk_rows = store.chunks(ids)
+            chunk_rows = store.chunks(ids, text=False)  # places only: _fit reads the shown ones' text
             file_rows = store.files(sorted({c.file_id for c in chunk_rows.values()}))
             done, stale[root] = ws.ensure_fresh(root, list(file_rows.values()))
             reindexed = reindexed or bool(done)
