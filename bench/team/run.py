@@ -11,6 +11,8 @@ spread across two server processes, on PostgreSQL (and, for context, on SQLite).
   the same `tools.search.search(..., use=[strategy])` in two worker processes (standing in for the
   two servers; threads as clients), without the MCP/HTTP layer. `fused-inproc` does the same with
   every strategy, so the MCP/HTTP overhead can be read off against `fused`.
+- fused-span: as fused, but both servers serve the first --span roots of the build (4) and every
+  search ranks all of them (one namespace each, merged): a search across a team's repositories.
 Each level runs for --seconds after one warm-up pass over the queries; bounded in clients (<= 64)
 and time. Writes results/run-<time>.json and prints a Markdown table.
 """
@@ -70,7 +72,7 @@ QUERIES = [
     "weakref finalize callback",
 ]
 TOKEN = "team-bench-token"
-MODES = ("lexical", "vector", "fused-inproc", "fused")
+MODES = ("lexical", "vector", "fused-inproc", "fused", "fused-span")
 USE = {"lexical": ["bm25"], "vector": ["vector"], "fused-inproc": None}
 
 
@@ -138,9 +140,10 @@ def run_inproc(roots: list[str], location: str, mode: str, clients: int, seconds
 # -- MCP clients over streamable HTTP
 
 
-def serve(root: str, location: str, port: int, scratch: Path) -> subprocess.Popen:
+def serve(roots: list[str], location: str, port: int, scratch: Path) -> subprocess.Popen:
     store = ["--store", location] if "://" in location else ["--index-dir", location]
-    args = ["serve", "--root", root, *store, "--transport", "http", "--port", str(port), "--token", TOKEN]
+    args = ["serve", *(a for root in roots for a in ("--root", root)), *store]
+    args += ["--transport", "http", "--port", str(port), "--token", TOKEN]
     args += ["--no-index-on-start", "--ledger", str(scratch / f"ledger-{port}.db")]
     return subprocess.Popen(
         [sys.executable, "-m", "tokenlean", *args],
@@ -194,18 +197,29 @@ def wait_up(port: int, proc: subprocess.Popen) -> None:
 
 
 def run_backend(
-    backend: str, roots: list[str], location: str, levels: list[int], seconds: float, modes: tuple[str, ...]
+    backend: str,
+    roots: list[str],
+    location: str,
+    levels: list[int],
+    seconds: float,
+    modes: tuple[str, ...],
+    span: list[str] | None = None,
 ) -> list[dict]:
     rows = []
     for mode in modes:
-        if mode != "fused":
+        if mode == "fused-span" and not span:
+            continue
+        if mode not in ("fused", "fused-span"):
             for n in levels:
                 rows.append(summarise(backend, mode, n, run_inproc(roots, location, mode, n, seconds)))
                 print(table_row(rows[-1]), flush=True)
             continue
         scratch = Path(tempfile.mkdtemp(prefix="tokenlean-team-bench-"))
         ports = [free_port(), free_port()]
-        procs = [serve(root, location, port, scratch) for root, port in zip(roots, ports, strict=True)]
+        # fused: server i serves root i; fused-span: both serve every root of `span`, so that each
+        # search ranks all of them (one store per root, merged).
+        served = [[root] for root in roots] if mode == "fused" else [span, span]
+        procs = [serve(rs, location, port, scratch) for rs, port in zip(served, ports, strict=True)]
         try:
             for port, proc in zip(ports, procs, strict=True):
                 wait_up(port, proc)
@@ -264,6 +278,7 @@ def main() -> None:
     ap.add_argument("--sqlite", action="store_true", help="also run on SQLite over the first root")
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--roots", default="", help="comma-separated: the two roots served (default: build.json)")
+    ap.add_argument("--span", type=int, default=4, help="roots every search spans in the fused-span mode")
     args = ap.parse_args()
     levels = [int(x) for x in args.clients.split(",")]
     if not all(1 <= n <= 64 for n in levels) or not 1 <= args.seconds <= 300:
@@ -275,7 +290,8 @@ def main() -> None:
     print(HEADER, flush=True)
     if not args.no_postgres:
         url = start()
-        rows += run_backend("postgresql", roots, url, levels, args.seconds, modes)
+        span = build.get("roots", roots)[: args.span]
+        rows += run_backend("postgresql", roots, url, levels, args.seconds, modes, span)
     if args.sqlite:
         index_dir = home() / "sqlite"
         sqlite_root = roots[0]
@@ -294,6 +310,7 @@ def main() -> None:
         "finished": stamp,
         "build": {k: v for k, v in build.items() if k != "per_root"},
         "served_roots": roots,
+        "span_roots": build.get("roots", roots)[: args.span],
         "seconds_per_level": args.seconds,
         "cpus": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
