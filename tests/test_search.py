@@ -340,3 +340,30 @@ def test_deps_strategy_alone_gives_the_neighbours_of_a_named_symbol(tmp_path, in
     r = search(ws, "crc_of", use=["deps"])
     ws.close()
     assert [(h.path, h.why) for h in r.hits] == [("archive.py", (("deps", 1),))]
+
+
+def test_exact_symbol_lookups_of_several_names_match_one_lookup_per_name(index_dir, tmp_path):
+    """The symbol strategy asks for every name at once; the answer must be what one lookup per name
+    gives, also when one name's matches alone fill the shared cap."""
+    from tokenlean.indexers.catalog import open_store
+    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    from tokenlean.tools.strategies import _exact_each
+
+    root = tmp_path / "many"
+    (root / "pkg").mkdir(parents=True)
+    for i in range(6):
+        (root / f"pkg/m{i}.py").write_text(
+            f"def parse():\n    return {i}\n\n\nclass Parse{i}:\n    def render(self):\n        return {i}\n"
+        )
+    (root / "pkg/one.py").write_text("def tokenize():\n    return 1\n")
+    Indexer(root, index_dir, IndexOptions(workers=1, vectors="off")).run()
+    store = open_store(root, index_dir)
+    try:
+        names = ["parse", "render", "tokenize", "missing"]
+        for limit in (2, 4, 50):
+            each = _exact_each(store, ["parse", "Render", "tokenize", "missing"], limit)
+            assert each == {n: store.symbols_exact([n], limit) for n in names}
+        assert [len(v) for v in _exact_each(store, ["parse", "tokenize"], 50).values()] == [6, 1]
+        assert [len(v) for v in _exact_each(store, ["parse", "tokenize"], 3).values()] == [3, 1]  # cap filled
+    finally:
+        store.close()
