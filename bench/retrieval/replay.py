@@ -87,18 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--use", nargs="*", help="strategies (default: all, fused)")
     ap.add_argument("--set", action="append", default=[], help="shape.strategy=weight or K=k")
     ap.add_argument("--prior", action="append", default=[], help="kind=factor for natural queries")
+    ap.add_argument("--indexes", type=Path, help="folder of kept indexes (default: the current indexer's)")
     args = ap.parse_args(argv)
     apply_overrides(args.set, args.prior)
     cache = cache_dir(args.cache)
     repos = load_repos(REPOS_FILE, args.repos)
     tasks = _load_tasks(cache, repos, args.split, None)
-    idx_fp = fingerprints()[0]
+    kept = args.indexes or cache / "task-indexes" / fingerprints()[0]
     names = args.use or list(S.STRATEGIES)
     by_lang: dict[str, list] = defaultdict(list)
     for repo in repos:
         tree = cache / "trees" / repo.slug
         for task in tasks[repo.name]:
-            where = cache / "task-indexes" / idx_fp / repo.slug / task["parent"][:12]
+            where = kept / repo.slug / task["parent"][:12]
             if not where.is_dir():
                 print(f"no kept index for {task['id']}: run run.py --keep-indexes first", file=sys.stderr)
                 return 1

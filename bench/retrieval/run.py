@@ -512,11 +512,13 @@ def _cell(value, kind: str) -> str:
     return f"{value:.1f}"
 
 
-def table(summary: dict[str, dict], title: str) -> str:
-    """Markdown table: one row per (language, method)."""
-    head = ["lang", "method", "n", *(c[1] for c in COLUMNS)]
+def table(
+    summary: dict[str, dict], title: str, groups: Iterable[str] = LANGUAGES, label: str = "lang"
+) -> str:
+    """Markdown table: one row per (group: a language by default, method)."""
+    head = [label, "method", "n", *(c[1] for c in COLUMNS)]
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for lang in LANGUAGES:
+    for lang in groups:
         for name, m in summary.get(lang, {}).items():
             cells = [lang, name, str(m["n"]), *(_cell(m[c[0]], c[2]) for c in COLUMNS)]
             lines.append("| " + " | ".join(cells) + " |")
