@@ -367,3 +367,39 @@ def test_exact_symbol_lookups_of_several_names_match_one_lookup_per_name(index_d
         assert [len(v) for v in _exact_each(store, ["parse", "tokenize"], 3).values()] == [3, 1]  # cap filled
     finally:
         store.close()
+
+
+@sqlite_only  # no index involved
+def test_plain_words_beside_others_are_not_names():
+    p = plan("multipart boundary parsing")
+    assert (p.shape, p.identifiers) == ("natural", [])
+    assert plan("stepwise").shape == "identifier"
+    assert plan("WalkBuilder filter_entry").identifiers == ["WalkBuilder", "filter_entry"]
+    assert plan("WalkBuilder filter_entry").shape == "identifier"
+
+
+def test_short_plain_query_finds_the_code_it_describes_not_a_definition_named_by_one_word(workspace, repo):
+    (repo / "src/app/style.py").write_text("class Style:\n    pass\n\n\ndef default():\n    return Style()\n")
+    (repo / "src/app/help.py").write_text(
+        "def render_help(options):\n"
+        '    """Show each option with its default values in the help text."""\n'
+        "    return [f'{o.name} [default: {o.default}]' for o in options]\n"
+    )
+    r = search(workspace, "help default values")
+    assert r.shape == "natural"
+    assert (r.hits[0].path, r.hits[0].symbol) == ("src/app/help.py", "render_help")
+
+
+def test_a_name_spelled_exactly_ranks_before_the_same_name_in_another_case(workspace, repo):
+    # Go: an unexported helper and an exported function of another package differ only in case.
+    (repo / "aaa").mkdir()
+    (repo / "aaa/repo.go").write_text(
+        "package aaa\n\nfunc FormatRemoteURL(owner string) string {\n\treturn owner\n}\n"
+    )
+    (repo / "zzz").mkdir()
+    (repo / "zzz/clone.go").write_text(
+        "package zzz\n\nfunc formatRemoteURL(owner string) string {\n\treturn owner\n}\n"
+    )
+    r = search(workspace, "formatRemoteURL")
+    assert (r.hits[0].path, r.hits[0].symbol) == ("zzz/clone.go", "formatRemoteURL")
+    assert r.hits[1].path == "aaa/repo.go"

@@ -84,7 +84,10 @@ def plan(text: str) -> QueryPlan:
     for token in words:
         if token in path_set or any(token in p for p in path_set):
             continue
-        if _is_code_like(token) or (len(words) <= 3 and token.lower() not in STOPWORDS and len(token) > 2):
+        # A lone word may be a name (`stepwise`, `Glob`); plain words beside others describe behaviour
+        # ("multipart boundary parsing"): taken as names, they matched every `parse`, `default` and
+        # `constructor` definition ahead of the code the words describe.
+        if _is_code_like(token) or (len(words) == 1 and token.lower() not in STOPWORDS and len(token) > 2):
             identifiers.append(token.removesuffix("()"))
     identifiers += [f.func for f in frames if f.func and not f.func.startswith("<")]
     # Backticked words are code by the author's own marking, even plain ones like `enforce`.

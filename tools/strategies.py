@@ -57,10 +57,12 @@ def symbols(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     fuzzy: list[tuple[float, SymbolRow]] = []
     each = _exact_each(store, [name for name, _ in names], limit)
     for name, hint in names:
-        found = list(each[name.lower()])
-        if hint:
-            # `Parser.parse`: definitions under a matching parent first.
-            found.sort(key=lambda s: 0 if s.parent.split(".")[-1].lower() == hint.lower() else 1)
+        # `Parser.parse`: definitions under a matching parent first; then the name as spelled
+        # (`formatRemoteURL` before Go's exported `FormatRemoteURL` in another package).
+        found = sorted(
+            each[name.lower()],
+            key=lambda s: (bool(hint) and s.parent.split(".")[-1].lower() != hint.lower(), s.name != name),
+        )
         exact += found
         if plan.identifiers and len(name) >= 3:
             prefix += [s for s in store.symbols_prefix(name, 20) if s.name.lower() != name.lower()]
