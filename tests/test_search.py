@@ -403,3 +403,21 @@ def test_a_name_spelled_exactly_ranks_before_the_same_name_in_another_case(works
     r = search(workspace, "formatRemoteURL")
     assert (r.hits[0].path, r.hits[0].symbol) == ("zzz/clone.go", "formatRemoteURL")
     assert r.hits[1].path == "aaa/repo.go"
+
+
+def test_a_file_named_by_a_compound_word_of_the_query_outranks_word_matches(workspace, repo):
+    (repo / "lib/rules").mkdir(parents=True)
+    (repo / "lib/rules/no-constructor-return.js").write_text(
+        "module.exports = {\n  create(context) {\n"
+        "    return { ReturnStatement(node) { context.report(node); } };\n"
+        "  },\n};\n"
+    )
+    (repo / "lib/rules/coercion.js").write_text(
+        "// Reports implicit coercion: an implicit undefined return, implicit conversions.\n"
+        "function checkImplicit(node) {\n  // implicit undefined return is allowed\n"
+        "  return node.implicit === undefined ? undefined : node.implicit;\n}\n"
+    )
+    r = search(workspace, "allow implicit undefined return in `no-constructor-return`")
+    assert r.shape == "natural"
+    assert r.hits[0].path == "lib/rules/no-constructor-return.js"
+    assert ("name", 1) in r.hits[0].why

@@ -29,6 +29,7 @@ DEFAULT_BUDGET = 1500
 MIN_BUDGET = 200
 MAX_BUDGET = 20_000
 CANDIDATES = 100  # per strategy, before fusion
+PATH_LIMIT = 30  # files the path strategy gives fusion (5/10/15: dev file MRR 0.73 -> 0.67/0.70/0.71)
 MAX_PER_FILE = 3  # places shown per file before the rest of that file is left to `read`
 SNIPPET_FLOOR = 60  # tokens: below this a snippet says too little to be worth showing
 HIT_OVERHEAD = 28  # tokens of a hit's header line in the text form (measured: 18-30)
@@ -55,12 +56,32 @@ STRATEGIES: dict[str, Strategy] = {
 #   every weight within +-50% of these gives 0.69-0.72, so they are not balanced on a knife's edge.
 # - identifiers and paths the query names lean on symbol and path: a definition of the named symbol
 #   outranks any BM25 hit.
+# - `name`: files named by a compound word of a natural query (`no-constructor-return` ->
+#   no-constructor-return.js) count again, apart from the path strategy's word matches, which are
+#   mostly weak (`list` in every list.go): dev file MRR 0.72 -> 0.73 (JS/TS 0.73 -> 0.78; at 0.3-1.0
+#   alike). Plain backticked words (`cache`) name many files and do not count here.
 # - import-graph neighbours (`deps`) traded file hit@1 for hit@5/10 at every weight tried (0.1: F@1
 #   56 -> 55, F@10 87 -> 88; 0.3: F@1 51), so they are off in fusion and run only when asked for.
 WEIGHTS: dict[str, dict[str, float]] = {
-    "natural": {"bm25": 1.0, "symbol": 0.1, "path": 0.5, "trace": 1.5, "vector": 0.1, "deps": 0.0},
-    "identifier": {"bm25": 0.8, "symbol": 1.5, "path": 0.5, "trace": 1.5, "vector": 0.1, "deps": 0.0},
-    "path": {"bm25": 0.5, "symbol": 0.5, "path": 1.5, "trace": 1.5, "vector": 0.1, "deps": 0.0},
+    "natural": {
+        "bm25": 1.0,
+        "symbol": 0.1,
+        "path": 0.5,
+        "name": 0.5,
+        "trace": 1.5,
+        "vector": 0.1,
+        "deps": 0.0,
+    },
+    "identifier": {
+        "bm25": 0.8,
+        "symbol": 1.5,
+        "path": 0.5,
+        "name": 0.0,
+        "trace": 1.5,
+        "vector": 0.1,
+        "deps": 0.0,
+    },
+    "path": {"bm25": 0.5, "symbol": 0.5, "path": 1.5, "name": 0.0, "trace": 1.5, "vector": 0.1, "deps": 0.0},
 }
 SCORED = ("bm25",)  # strategies fused by their scores rather than their ranks
 
@@ -147,9 +168,18 @@ def _rank_root(store: Store, qp: QueryPlan, names: list[str]) -> list[tuple[int,
     rankings: dict[str, list[int]] = {}
     scores: dict[str, list[float]] = {}
     file_hits: list[int] = []
+    named: set[int] = set()
     for name in names:
-        if name == "path":
-            file_hits = STRATEGIES[name](store, qp, 30)
+        if name == "path" and STRATEGIES[name] is strategies.paths:
+            found = strategies.named_files(store, qp) if qp.names else []
+            # A compound word (`no-unused-vars`, `known_args`) naming a file is strong evidence;
+            # a plain one (`cache`, `list`) names many files.
+            compound = {n for n in qp.names if "-" in n or "_" in n.strip("_")}
+            if compound and found:
+                named = {fid for fid, f in store.files(found).items() if strategies.stem(f.path) in compound}
+            file_hits = strategies.paths(store, qp, PATH_LIMIT, found)
+        elif name == "path":
+            file_hits = STRATEGIES[name](store, qp, PATH_LIMIT)
         elif name == "bm25" and STRATEGIES[name] is strategies.lexical:
             scored = strategies.lexical_scored(store, qp, CANDIDATES)
             rankings[name] = [cid for cid, _ in scored]
@@ -167,8 +197,10 @@ def _rank_root(store: Store, qp: QueryPlan, names: list[str]) -> list[tuple[int,
             if not ids:
                 continue
             seen = [cid for cid in ids if cid in position]
-            chosen.append(min(seen, key=position.__getitem__) if seen else ids[0])
-        rankings["path"] = chosen
+            chosen.append((fid, min(seen, key=position.__getitem__) if seen else ids[0]))
+        rankings["path"] = [cid for _, cid in chosen]
+        # Files the query names by a word it spells as code (`no-unused-vars`) also count apart.
+        rankings["name"] = [cid for fid, cid in chosen if fid in named]
     # One strategy asked for alone ranks by itself, whatever its weight in fusion.
     weights = WEIGHTS[qp.shape] if len(names) > 1 else {names[0]: 1.0}
     if "deps" in names and weights.get("deps", 0) > 0:

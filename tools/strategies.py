@@ -96,12 +96,14 @@ def _exact_each(store: Store, names: list[str], limit: int) -> dict[str, list[Sy
     return {n: found[:limit] for n, found in out.items()}
 
 
-def paths(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+def paths(store: Store, plan: QueryPlan, limit: int, named: list[int] | None = None) -> list[int]:
     """File ids whose path matches the query: files whose name is a word the query spells as code
-    (`no-unused-vars` -> no-unused-vars.js), then named fragments, then path words (BM25)."""
+    (`no-unused-vars` -> no-unused-vars.js; `named`: those already looked up), then named fragments,
+    then path words (BM25)."""
     substrings = [p.lstrip("./") for p in plan.paths if p.strip("./")]
     ranked = [fid for fid, _ in store.paths(plan.terms[:16], substrings, limit)]
-    return list(dict.fromkeys([*named_files(store, plan), *ranked]))[:limit]
+    named = named_files(store, plan) if named is None else named
+    return list(dict.fromkeys([*named, *ranked]))[:limit]
 
 
 def named_files(store: Store, plan: QueryPlan) -> list[int]:
@@ -110,9 +112,14 @@ def named_files(store: Store, plan: QueryPlan) -> list[int]:
     for name in plan.names:
         ids = [fid for fid, _ in store.paths([], [name], MAX_NAMED_FILES)]
         for fid, row in store.files(ids).items():
-            if row.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower() == name:
+            if stem(row.path) == name:
                 found[fid] = row.path
     return sorted(found, key=lambda fid: (len(found[fid]), found[fid]))
+
+
+def stem(path: str) -> str:
+    """A file's name without its extension, lower-cased: what `named_files` compares names with."""
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
 
 
 def trace(store: Store, plan: QueryPlan, limit: int) -> list[int]:
