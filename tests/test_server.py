@@ -334,3 +334,30 @@ async def test_meta_tools_find_then_call(repo, index_dir):
     assert "src/app/auth.py" in text_of(called)
     assert wrong.is_error and "no tool 'nope'" in text_of(wrong)
     assert failing.is_error and "outside the configured roots" in text_of(failing)
+
+
+def test_a_served_workspace_walks_roots_in_the_background_never_on_a_request(repo, index_dir):
+    from tokenlean.server.app import Background, server_options
+    from tokenlean.tools.search import search as run_search
+
+    cfg = load_config([repo], index_dir=index_dir, refresh_seconds=0.01)
+    assert server_options(cfg, background=False).refresh_seconds == 0.01  # no refresher: requests walk
+    ws = Workspace(cfg.roots, server_options(cfg, background=True))
+    background = Background(ws, 1.0)
+    try:
+        assert "src/app/auth.py" in {h.rel for h in run_search(ws, "password digest").hits}  # first walk
+        (repo / "src/app/ledgerly.py").write_text("def reconcile_ledgerly_totals():\n    return 0\n")
+        time.sleep(0.05)
+
+        def found() -> bool:
+            return "src/app/ledgerly.py" in {h.rel for h in run_search(ws, "reconcile_ledgerly_totals").hits}
+
+        assert not found()  # the request did not walk
+        background.start()
+        deadline = time.monotonic() + 20
+        while not found() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert found()
+    finally:
+        background.stop()
+        ws.close()

@@ -144,7 +144,8 @@ def serve(roots: list[str], location: str, port: int, scratch: Path) -> subproce
     store = ["--store", location] if "://" in location else ["--index-dir", location]
     args = ["serve", *(a for root in roots for a in ("--root", root)), *store]
     args += ["--transport", "http", "--port", str(port), "--token", TOKEN]
-    args += ["--no-index-on-start", "--ledger", str(scratch / f"ledger-{port}.db")]
+    # As deployed: the background refresher re-walks the root every 10 s, off the request path.
+    args += ["--ledger", str(scratch / f"ledger-{port}.db")]
     return subprocess.Popen(
         [sys.executable, "-m", "tokenlean", *args],
         stdout=subprocess.DEVNULL,
