@@ -40,6 +40,7 @@ from .terms import TERMS_VERSION, index_text
 K1, B = 1.2, 0.75
 EXACT_VECTORS = 10_000  # roots up to this many chunks are searched exactly (~40 ms), beyond by HNSW
 VACUUM_AFTER = 20_000  # chunks added by one update that make it vacuum and analyze what it wrote
+HNSW_MARGIN = 10  # extra neighbours asked of the HNSW graph, for ties at the cut-off
 BULK_VECTORS = 5_000  # this many vectors to add (and more than the root has) load before the graph
 _CHUNK_COLUMNS = (
     "c.id, c.file_id, f.path, f.language, c.start_line, c.end_line, c.kind, c.symbol, c.parent, "
@@ -656,6 +657,9 @@ class PostgresStore(PgDatabase):
                 "ORDER BY d, chunk_id LIMIT %s"
             )
         else:
+            # An approximate search: its order already differs from the exact one past the first
+            # places, so a wide margin for exact ties buys nothing; it cost a 150-deep search for 100.
+            k = limit + HNSW_MARGIN
             ef = max(100, min(2 * k, 1000))
             if getattr(self._local, "ef_search", None) != (id(db), ef):  # a round trip saved per search
                 db.execute(f"SET hnsw.ef_search = {ef}")
