@@ -1,6 +1,6 @@
 """Index the synthetic team corpus into PostgreSQL through the real CLI, root by root, and time it.
 
-    python -m bench.team.build [--chunks 1000000] [--minutes 25] [--parallel 2] [--fresh]
+    python -m bench.team.build [--chunks 1000000] [--minutes 60] [--parallel 2] [--fresh]
 
 Runs `tokenlean index <root> --store <url> --vectors fast --json` (two at a time by default: indexers
 of different roots run concurrently by design) until the target number of chunks is indexed or the
@@ -77,7 +77,7 @@ def commit() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chunks", type=int, default=1_000_000, help="stop once this many chunks are indexed")
-    ap.add_argument("--minutes", type=float, default=25.0, help="start no new root after this long")
+    ap.add_argument("--minutes", type=float, default=60.0, help="start no new root after this long")
     ap.add_argument("--parallel", type=int, default=2, help="roots indexed at once")
     ap.add_argument("--fresh", action="store_true", help="drop every tokenlean table first")
     ap.add_argument(
