@@ -598,9 +598,12 @@ class PostgresStore(PgDatabase):
                 "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
                 (SCHEMA, hnsw_index(self.root_id, dims)),
             ).fetchone()
-            if not built and db.execute(
-                "SELECT 1 FROM chunk_vectors WHERE root_id = %s LIMIT 1", (self.root_id,)
-            ).fetchone():
+            if (
+                not built
+                and db.execute(
+                    "SELECT 1 FROM chunk_vectors WHERE root_id = %s LIMIT 1", (self.root_id,)
+                ).fetchone()
+            ):
                 create_hnsw(db, self.root_id, dims)
 
     def vector_model(self) -> str | None:

@@ -139,11 +139,13 @@ class Store(Protocol):
     def set_meta(self, values: dict[str, str]) -> None: ...
     def prepare_vectors(self, model: str, dims: int) -> None:
         """Make the store hold `model`'s vectors: a new model or a stale table starts over."""
+
     def vector_counts(self) -> tuple[int, int]: ...  # (chunks embedded, all chunks)
     def chunks_to_embed(self, limit: int) -> list[tuple[int, str]]: ...
     def put_vectors(self, rows: list[tuple[int, bytes]]) -> None: ...
     def finish_vectors(self) -> None:
         """After the last put_vectors of an update: build what a bulk load deferred."""
+
     def resolve_imports(self) -> int:
         """Link the import specs written since the last call to the files they name (all of them
         when files came or went); returns how many specs were resolved."""
@@ -154,6 +156,7 @@ class Store(Protocol):
     def files(self, ids: list[int]) -> dict[int, FileRow]: ...
     def chunks(self, ids: list[int], text: bool = True) -> dict[int, ChunkRow]:
         """Chunks by id; `text=False` leaves their text empty (ranking needs only their places)."""
+
     def chunks_of_file(self, file_id: int) -> list[ChunkRow]: ...
     def chunk_spans(self, file_ids: list[int]) -> dict[int, list[tuple[int, int, int, str]]]:
         """Per file, its chunks as (chunk id, start line, end line, kind) in line order (no text)."""

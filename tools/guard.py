@@ -86,6 +86,8 @@ def _has_any(low: str | None, literals: tuple[str, ...]) -> bool:
 
 def _lowered(text: str) -> str | None:
     return text.lower() if text.isascii() else None
+
+
 MIN_ENTROPY = 3.3  # bits per character; English words and placeholders stay below
 
 
