@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokenlean.indexers import tokens
 from tokenlean.indexers.errors import TokenleanError
 from tokenlean.indexers.store import ChunkRow, Store
 
@@ -20,7 +19,7 @@ from .fuse import K, fuse
 from .guard import guard
 from .prior import file_kind, priors
 from .query import QueryPlan, plan
-from .snippets import cut
+from .snippets import Measured, cut, measure
 from .workspace import Workspace
 
 DEFAULT_LIMIT = 10
@@ -384,12 +383,13 @@ def weigh(
 def _fit(ws: Workspace, page: list[Hit], qp: QueryPlan, budget: int) -> tuple[list[Hit], list[Hit]]:
     """Give each hit a snippet within the budget: breadth first (a floor each), then depth by rank."""
     available = budget - RESULT_OVERHEAD
-    texts: dict[int, str] = {}
+    texts: dict[int, Measured] = {}
     full_cost: dict[int, int] = {}
     rows = _page_chunks(ws, page)
     for i, hit in enumerate(page):
-        texts[i] = _place_text(ws, hit, rows)
-        full_cost[i] = tokens.count(texts[i]) + len(texts[i].split("\n"))
+        # Tokenized once, line by line, as the cut counts: a place given its full cost shows whole.
+        texts[i] = measure(_place_text(ws, hit, rows))
+        full_cost[i] = texts[i].tokens
     shown: list[int] = []
     allowance: dict[int, int] = {}
     for i in range(len(page)):

@@ -61,8 +61,25 @@ def _head_end(lines: list[str]) -> int:
     return 1
 
 
+class Measured(NamedTuple):
+    """A text as `cut` sees it: its (clipped) lines and each line's tokens plus its newline."""
+
+    lines: list[str]
+    costs: list[int]
+
+    @property
+    def tokens(self) -> int:
+        """What the whole text costs shown by `cut`."""
+        return sum(self.costs)
+
+
+def measure(text: str) -> Measured:
+    lines = [clip_line(ln) for ln in text.split("\n")]
+    return Measured(lines, [n + 1 for n in tokens.count_many(lines)])
+
+
 def cut(
-    text: str,
+    text: str | Measured,
     first_line: int,
     allowance: int,
     focus: list[str] | None = None,
@@ -72,10 +89,9 @@ def cut(
 
     `focus` are query terms: when they occur past the part a plain prefix would show, the cut shows
     the head and the window around the densest occurrence instead. `gap_hint` is appended to the
-    omission markers (e.g. how to read the rest).
+    omission markers (e.g. how to read the rest). A `measure`d text is not tokenized again.
     """
-    lines = [clip_line(ln) for ln in text.split("\n")]
-    costs = [n + 1 for n in tokens.count_many(lines)]
+    lines, costs = text if isinstance(text, Measured) else measure(text)
     total = sum(costs)
     n = len(lines)
     if total <= allowance:
