@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .migrations import LEDGER
 from .sqlite_base import SQLiteDatabase
@@ -141,10 +141,7 @@ class LedgerStore(SQLiteDatabase):
         return (row[0], row[1]) if row else None
 
     def calls(self, since: float | None = None, until: float | None = None, task: str | None = None):
-        where, params = _window(since, until)
-        if task is not None:
-            where += " AND task = ?"
-            params.append(task)
+        where, params = time_window(since, until, task)
         rows = self.db.execute(
             f"SELECT {', '.join(CallRecord._fields)} FROM calls WHERE {where} ORDER BY ts, id", params
         )
@@ -155,10 +152,7 @@ class LedgerStore(SQLiteDatabase):
     ) -> list[Aggregate]:
         """Calls grouped by a field (see GROUPS), the biggest consumers first."""
         column = GROUPS[by]
-        where, params = _window(since, until)
-        if task is not None:
-            where += " AND task = ?"
-            params.append(task)
+        where, params = time_window(since, until, task)
         rows = self.db.execute(
             f"SELECT {column} AS k, count(*), sum(tokens), sum(baseline), sum(seen_tokens), "
             f"sum(error != ''), avg(latency_ms) FROM calls WHERE {where} GROUP BY k "
@@ -205,26 +199,28 @@ class LedgerStore(SQLiteDatabase):
         return added
 
     def usage(self, since: float | None = None, until: float | None = None) -> list[UsageRecord]:
-        where, params = _window(since, until)
+        where, params = time_window(since, until)
         rows = self.db.execute(
             f"SELECT {', '.join(UsageRecord._fields)} FROM usage WHERE {where} ORDER BY ts, id", params
         )
         return [UsageRecord._make(r) for r in rows]
 
     def tool_uses(self, since: float | None = None, until: float | None = None) -> list[ToolUseRecord]:
-        where, params = _window(since, until)
+        where, params = time_window(since, until)
         rows = self.db.execute(
             f"SELECT {', '.join(ToolUseRecord._fields)} FROM tool_uses WHERE {where} ORDER BY ts, id", params
         )
         return [ToolUseRecord._make(r) for r in rows]
 
 
-def _window(since: float | None, until: float | None) -> tuple[str, list[float]]:
+def time_window(
+    since: float | None, until: float | None, task: str | None = None, mark: str = "?"
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of a time window (and a task) over ledger rows; `mark` is the driver's
+    parameter placeholder (`?` for SQLite, `%s` for PostgreSQL), so both stores share it."""
     where, params = "1 = 1", []
-    if since is not None:
-        where += " AND ts >= ?"
-        params.append(since)
-    if until is not None:
-        where += " AND ts < ?"
-        params.append(until)
+    for clause, value in (("ts >=", since), ("ts <", until), ("task =", task)):
+        if value is not None:
+            where += f" AND {clause} {mark}"
+            params.append(value)
     return where, params

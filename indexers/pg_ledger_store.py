@@ -7,9 +7,8 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable
-from typing import Any
 
-from .ledger_store import GROUPS, Aggregate, CallRecord, ToolUseRecord, UsageRecord
+from .ledger_store import GROUPS, Aggregate, CallRecord, ToolUseRecord, UsageRecord, time_window
 from .pg_base import PgDatabase, guard
 from .pg_migrations import PG_LEDGER
 
@@ -67,10 +66,7 @@ class PgLedgerStore(PgDatabase):
     def calls(
         self, since: float | None = None, until: float | None = None, task: str | None = None
     ) -> list[CallRecord]:
-        where, params = _window(since, until)
-        if task is not None:
-            where += " AND task = %s"
-            params.append(task)
+        where, params = time_window(since, until, task, mark="%s")
         rows = self.db.execute(
             f"SELECT {', '.join(CallRecord._fields)} FROM calls WHERE {where} ORDER BY ts, id", params
         )
@@ -81,10 +77,7 @@ class PgLedgerStore(PgDatabase):
     ) -> list[Aggregate]:
         """Calls grouped by a field (see PG_GROUPS), the biggest consumers first."""
         column = PG_GROUPS[by]
-        where, params = _window(since, until)
-        if task is not None:
-            where += " AND task = %s"
-            params.append(task)
+        where, params = time_window(since, until, task, mark="%s")
         rows = self.db.execute(
             f"SELECT {column} AS k, count(*), sum(tokens), sum(baseline), sum(seen_tokens), "
             f"count(*) FILTER (WHERE error != ''), avg(latency_ms) FROM calls WHERE {where} GROUP BY k "
@@ -135,14 +128,14 @@ class PgLedgerStore(PgDatabase):
         return added
 
     def usage(self, since: float | None = None, until: float | None = None) -> list[UsageRecord]:
-        where, params = _window(since, until)
+        where, params = time_window(since, until, mark="%s")
         rows = self.db.execute(
             f"SELECT {', '.join(UsageRecord._fields)} FROM usage WHERE {where} ORDER BY ts, id", params
         )
         return [UsageRecord._make(r) for r in rows]
 
     def tool_uses(self, since: float | None = None, until: float | None = None) -> list[ToolUseRecord]:
-        where, params = _window(since, until)
+        where, params = time_window(since, until, mark="%s")
         rows = self.db.execute(
             f"SELECT {', '.join(ToolUseRecord._fields)} FROM tool_uses WHERE {where} ORDER BY ts, id", params
         )
@@ -151,17 +144,6 @@ class PgLedgerStore(PgDatabase):
 
 def _marks(columns: tuple[str, ...]) -> str:
     return ", ".join(["%s"] * len(columns))
-
-
-def _window(since: float | None, until: float | None) -> tuple[str, list[Any]]:
-    where, params = "true", []
-    if since is not None:
-        where += " AND ts >= %s"
-        params.append(since)
-    if until is not None:
-        where += " AND ts < %s"
-        params.append(until)
-    return where, params
 
 
 guard(PgLedgerStore, writes=frozenset(("record_call", "set_budget", "add_usage", "add_tool_uses")))
