@@ -104,14 +104,16 @@ def load_config(**kwargs) -> Config:
     return _load_config(store=ctx.meta.get(_STORE) if ctx else None, **kwargs)
 
 
+def _store_option(help: str):
+    """--store URL, remembered for load_config (every command that reads a store or ledger)."""
+    return click.option(
+        "--store", metavar="URL", default=None, expose_value=False, callback=_remember_store, help=help
+    )
+
+
 def _common(fn):
-    fn = click.option(
-        "--store",
-        metavar="URL",
-        default=None,
-        expose_value=False,
-        callback=_remember_store,
-        help="A postgresql:// URL: the shared team index instead of SQLite files ($TOKENLEAN_STORE).",
+    fn = _store_option(
+        "A postgresql:// URL: the shared team index instead of SQLite files ($TOKENLEAN_STORE)."
     )(fn)
     fn = click.option(
         "--index-dir",
@@ -628,14 +630,7 @@ def _ledger_cfg(ledger_path: Path | None) -> Config:
 
 
 def _ledger_option(fn):
-    fn = click.option(
-        "--store",
-        metavar="URL",
-        default=None,
-        expose_value=False,
-        callback=_remember_store,
-        help="The team ledger in this postgresql:// store ($TOKENLEAN_STORE).",
-    )(fn)
+    fn = _store_option("The team ledger in this postgresql:// store ($TOKENLEAN_STORE).")(fn)
     return click.option(
         "--ledger",
         "ledger_path",
