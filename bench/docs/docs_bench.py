@@ -1,6 +1,6 @@
 """Document slicing and JSON pruning on real documents and realistic API payloads.
 
-    python bench/docs/docs_bench.py [--budget N] [--ablation] [--json]
+    python bench/docs/docs_bench.py [--budget N] [--ablation] [--set NAME ...] [--json]
 
 Slicing: the long descriptions (README + changelog) of packages installed in this interpreter's
 site-packages, each sliced for 4 roles. `labels.json` (written by hand before the slicer first
@@ -96,7 +96,11 @@ def patched(module: ModuleType, **values: object):
 
 MAIN = "all signals"
 # Sets of documents by the labels.json field naming them; the others are the dev set.
-SETS = (("held-out", "held_out"), ("fresh held-out", "fresh_held_out"))
+SETS = (
+    ("held-out", "held_out"),
+    ("fresh held-out", "fresh_held_out"),
+    ("fresh held-out 2", "fresh_held_out_2"),
+)
 REPEATS = 3
 
 
@@ -145,7 +149,7 @@ def slicer_at(rev: str) -> ModuleType:
     return module
 
 
-def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: str | None = None) -> dict:
+def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[str] | None = None) -> dict:
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
     sets = {key: name for name, field in SETS for key in labels.get(field, {}).get("documents", [])}
     rows = []
@@ -153,7 +157,7 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: str |
     problems = []
     runs = variants(sl, ablation)
     for key, spec in labels["documents"].items():
-        if only is not None and sets.get(key, "dev") != only:
+        if only and sets.get(key, "dev") not in only:
             continue
         loaded = load_document(spec["source"])
         if loaded is None:
@@ -699,7 +703,10 @@ def main() -> int:
     ap.add_argument("--against", metavar="REV", help="also slice with tools/slice.py as of git revision REV")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
-        "--set", choices=["dev", *(name for name, _ in SETS)], help="slice only this set's documents"
+        "--set",
+        action="append",
+        choices=["dev", *(name for name, _ in SETS)],
+        help="slice only this set's documents (repeat for several sets)",
     )
     args = ap.parse_args()
     tokens.count("warm up")
