@@ -482,6 +482,22 @@ def test_a_question_naming_releases_gets_those_releases_notes():
     assert "1.4.0" not in _titles(README_WITH_CHANGELOG, upgrade)
 
 
+def test_a_how_to_question_with_a_change_word_asks_for_the_procedure_not_the_release_notes():
+    assert not Query.of("maintainer: how do I make a new release?").changes
+    assert not Query.of("how to upgrade the database schema").changes
+    assert Query.of("what changed in the last release?").changes
+    assert Query.of("how do I upgrade from 1.4 to 2.0?").changes  # naming releases still asks about them
+    how_to = "## How to make a release\n\nTag the commit and let CI upload the wheel.\n\n"
+    text = README_WITH_CHANGELOG.replace("## Changelog", how_to + "## Changelog")
+    text = text.replace("### 2.1.0", "### 2.1.0 (released 2026-03-01)").replace(
+        "### 2.0.0", "### 2.0.0 (released 2025-11-20)"
+    )
+    result = slice_document(text, "fetcher.md", "how do I make a new release?", summary=False)
+    pieces = sorted(result.roles[0].pieces, key=lambda p: -p.score)
+    assert pieces[0].title_path == "How to make a release"
+    assert all(pieces[0].score >= 1.5 * p.score for p in pieces[1:])  # notes count for less: background
+
+
 LONG_CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(
     f"### {v}\n\n- {note}"
     for v, note in [

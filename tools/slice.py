@@ -226,6 +226,9 @@ _CHANGE_TERMS = frozenset(
 )
 # A heading made only of a question word (`How`, `Why`) answers that question about the whole subject.
 _QUESTION_WORDS = frozenset("how why what when where who".split())
+# "how do I make a new release?", "how to upgrade": a question asking for a procedure. Its change
+# words (`release`, `upgrade`) name what the reader wants to do, not releases they want to read about.
+_PROCEDURE = re.compile(r"(?i)\bhow\s+(?:do|can|should|would|could|does)\s+(?:i|we|you|one)\b|\bhow\s+to\b")
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,8 @@ class Query:
 
     `versions` are the release lines the question is about (`2.14`, `1` for `1.x`), `since` the
     release the reader is at (`from 4.66.0 to 4.68.0`, `since 4.66`), `asks` its question words,
-    and `changes` whether it asks what changed between releases.
+    and `changes` whether it asks what changed between releases: it names releases, or it has a
+    change word and does not ask how to do something.
     """
 
     text: str
@@ -265,7 +269,8 @@ class Query:
                     for w in related:
                         weights.setdefault(w, EXPANSION_WEIGHT)
         asks = frozenset(_QUESTION_WORDS & set(plain.split()))
-        changes = bool(versions) or since is not None or bool(_CHANGE_TERMS & set(own))
+        asked_changes = bool(_CHANGE_TERMS & set(own)) and not _PROCEDURE.search(text)
+        changes = bool(versions) or since is not None or asked_changes
         return cls(text, weights, frozenset(versions), asks, changes, since)
 
     def without(self, terms: set[str]) -> Query:
