@@ -498,6 +498,29 @@ def test_a_how_to_question_with_a_change_word_asks_for_the_procedure_not_the_rel
     assert all(pieces[0].score >= 1.5 * p.score for p in pieces[1:])  # notes count for less: background
 
 
+ARCHIVER = (
+    "# Archiver\n\nArchiver packs folders into archives.\n\n## Usage\n\nRun `archiver pack DIR`.\n\n"
+    "## Changelog\n\n### 3.0.0\n\n"
+    + "\n".join(f"- Packing of folder kind {k} is faster when there are many small files." for k in range(20))
+    + "\n- Security: crafted archives can no longer write outside the target folder.\n\n"
+    "### 2.9.0\n\n- Security: tokens are no longer logged.\n\n"
+    + "\n\n".join(
+        f"### 2.{k}.0\n\n- The progress bar shows the file name in colour scheme {k}.\n"
+        f"- Archives of kind {k} open faster.\n- Fixed a typo in the help of command {k}."
+        for k in range(8, 0, -1)
+    )
+)
+
+
+def test_a_release_with_one_entry_on_the_concern_among_many_counts_as_that_entry():
+    result = slice_document(ARCHIVER, "archiver.md", "what changed for security?", summary=False)
+    pieces = {p.title_path: p for p in result.roles[0].pieces}
+    assert set(pieces) == {"Changelog > 3.0.0", "Changelog > 2.9.0"}
+    long_release = pieces["Changelog > 3.0.0"]  # 21 entries: scored as a whole, the one is diluted
+    assert not long_release.complete and "crafted archives" in long_release.text
+    assert "folder kind 3" not in long_release.text
+
+
 LONG_CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(
     f"### {v}\n\n- {note}"
     for v, note in [

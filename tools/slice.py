@@ -281,6 +281,11 @@ class Query:
         return Query(self.text, kept, self.versions, self.asks, self.changes, self.since)
 
     @property
+    def procedure(self) -> bool:
+        """Whether the question asks how to do something (`how do I ...`, `how to ...`)."""
+        return bool(_PROCEDURE.search(self.text))
+
+    @property
     def scoped(self) -> bool:
         """Whether the question names releases."""
         return bool(self.versions) or self.since is not None
@@ -484,6 +489,20 @@ class Document:
             compound = len(words) == 1 and len(split_identifier(s.path[-1].split()[0])) > 1
             specific = len([w for w in words if w not in STOPWORDS]) >= 3 or compound
             out.append(title if specific and len(title) >= 8 and (s.part is None or s.part[0] == 1) else "")
+        return out
+
+    @cached_property
+    def entry_terms(self) -> list[list[list[str]]]:
+        """The terms of each entry (list item, table row, paragraph) of each release-notes section;
+        empty for other sections."""
+        out: list[list[list[str]]] = []
+        for s, log in zip(self.sections, self.in_changelog, strict=True):
+            if not log:
+                out.append([])
+                continue
+            lines = s.text.split("\n")
+            units = ["\n".join(lines[a : b + 1]) for a, b, _ in _units(lines, self.format)]
+            out.append([terms for terms in map(text_terms, units) if terms])
         return out
 
     @cached_property
@@ -824,8 +843,16 @@ class Scorer(Protocol):
     def scores(self, query: Query, doc: Document) -> list[float]: ...
 
 
+# Release notes list many unrelated changes: scored as a whole, the one entry on a reader's concern
+# (a security fix among fifty) is diluted by the others' length. Unless the question asks how to do
+# something (release notes hold no procedures), a release-notes section scores at least as its best
+# entry would as a section of its own.
+ENTRY_SCORING = True
+
+
 class Bm25Scorer:
-    """BM25 (Okapi) over the terms of each section's text and title path, term weights applied."""
+    """BM25 (Okapi) over the terms of each section's text and title path, term weights applied;
+    release notes score at least as their best entry (ENTRY_SCORING)."""
 
     name = "bm25"
 
@@ -839,7 +866,22 @@ class Bm25Scorer:
                 continue
             for i, s in enumerate(bm25.get_scores([term])):
                 out[i] += weight * float(s)
+        if ENTRY_SCORING and not query.procedure:
+            for i, entries in enumerate(doc.entry_terms):
+                for terms in entries:
+                    out[i] = max(out[i], _bm25_of(bm25, terms, query.weights))
         return out
+
+
+def _bm25_of(bm25: Any, terms: list[str], weights: dict[str, float]) -> float:
+    """The BM25 score `terms` would have as one more section of the document (its idf and length)."""
+    counts = Counter(terms)
+    norm = bm25.k1 * (1 - bm25.b + bm25.b * len(terms) / bm25.avgdl)
+    return sum(
+        w * bm25.idf[t] * counts[t] * (bm25.k1 + 1) / (counts[t] + norm)
+        for t, w in weights.items()
+        if t in counts and t in bm25.idf
+    )
 
 
 class HeadingScorer:
