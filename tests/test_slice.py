@@ -521,6 +521,28 @@ def test_a_release_with_one_entry_on_the_concern_among_many_counts_as_that_entry
     assert "folder kind 3" not in long_release.text
 
 
+GIZMO = "\n\n".join(
+    f"## {title}\n\n{body}"
+    for title, body in [
+        ("Installing Gizmo", "Install Gizmo with `pip install gizmo`. Gizmo needs Python 3.11."),
+        ("Docker", "Start a container with `docker run -p 8080:8080 acme/gizmo`."),
+        ("Plugins", "Gizmo loads plugins from entry points. A Gizmo plugin registers hooks that Gizmo runs."),
+        ("Building the docs", "Run `make html` in `docs/`. Gizmo's docs use Sphinx."),
+        ("Command line", "`gizmo serve` starts Gizmo. `gizmo check` validates a Gizmo config."),
+        ("License", "Gizmo is released under the MIT license. Gizmo's logo is not."),
+    ]
+)
+
+
+def test_a_word_in_most_sections_is_the_documents_subject_and_does_not_rank():
+    doc = parse_document(GIZMO, "gizmo.md")
+    assert doc.subject_terms == {"gizmo"}
+    result = slice_document(GIZMO, "gizmo.md", "how do I extend Gizmo with hooks?", summary=False)
+    # `Installing Gizmo` and the sections naming Gizmo most often are not about hooks
+    assert [p.title_path for p in result.roles[0].pieces] == ["Plugins"]
+    assert result.roles[0].relevant == 1
+
+
 LONG_CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(
     f"### {v}\n\n- {note}"
     for v, note in [

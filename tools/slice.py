@@ -51,6 +51,8 @@ OUTLINE_MAX_TOKENS = 400
 # A summary of a short document stays a small share of it: the outline collapses to fewer levels.
 GIST_SHARE, GIST_MIN_TOKENS = 0.02, 40
 OUTLINE_SHARE, OUTLINE_MIN_TOKENS = 0.05, 60
+SUBJECT_SHARE = 0.7  # a term in this share of the sections is the document's subject: it does not rank
+SUBJECT_MIN_SECTIONS = 5  # ... when there are this many sections to tell
 RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is not relevant
 CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
 QUESTION_WEIGHT = 1.0  # a question word matching a title that is only that word (`How`)
@@ -490,6 +492,27 @@ class Document:
             specific = len([w for w in words if w not in STOPWORDS]) >= 3 or compound
             out.append(title if specific and len(title) >= 8 and (s.part is None or s.part[0] == 1) else "")
         return out
+
+    @property
+    def subject_terms(self) -> set[str]:
+        """Terms in at least SUBJECT_SHARE of the sections other than release notes (text or title
+        path): what the whole document is about (`pytorch` in PyTorch's README), which says nothing
+        of where to look. Release notes are left out: `released` in every release's heading is not
+        what the document is about."""
+        shares, n = self._term_shares
+        if n < SUBJECT_MIN_SECTIONS:
+            return set()
+        return {t for t, share in shares.items() if share >= SUBJECT_SHARE}
+
+    @cached_property
+    def _term_shares(self) -> tuple[dict[str, float], int]:
+        """The share of the sections other than release notes each term occurs in, and their number."""
+        df: Counter[str] = Counter()
+        rows = zip(self.body_terms, self.title_terms, self.in_changelog, strict=True)
+        about = [set(body) | own | above for body, (own, above), log in rows if not log]
+        for terms in about:
+            df.update(terms)
+        return {t: k / len(about) for t, k in df.items()}, len(about)
 
     @cached_property
     def entry_terms(self) -> list[list[list[str]]]:
@@ -974,6 +997,7 @@ def ranking(
     """
     if doc.titled:
         query = query.without(set(text_terms(doc.title)))
+    query = query.without(doc.subject_terms)
     scoped = any(query.names_release(v) for v in doc.release)
     if scoped:
         # The releases named are ReleaseScorer's: as words they would rank the bare release headings

@@ -113,7 +113,7 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     if not ablation:
         return out
     # Rules that a revision given to --against may not have yet are left out of its runs.
-    rules = {k: v for k, v in {"ENTRY_SCORING": False}.items() if hasattr(sl, k)}
+    rules = {k: v for k, v in {"ENTRY_SCORING": False, "SUBJECT_SHARE": 2.0}.items() if hasattr(sl, k)}
     out["bm25 only, no rules"] = (
         ((sl.Bm25Scorer(), 1.0),),
         lambda: patched(sl, _EXPANSIONS=[], _related=lambda *a: {}, CHANGELOG_PRIOR=1.0, **rules),
@@ -125,6 +125,8 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     )
     out["without links"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _related=lambda *a: {}))
     out["without focusing"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, FOCUS_SHARE=0))
+    if hasattr(sl, "SUBJECT_SHARE"):
+        out["without subject words"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, SUBJECT_SHARE=2.0))
     if hasattr(sl, "ENTRY_SCORING"):
         out["without entry scoring"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, ENTRY_SCORING=False))
     out["without summary scaling"] = (
