@@ -568,6 +568,32 @@ def test_a_question_from_one_release_to_another_gets_every_release_in_between():
     assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0"}
 
 
+TILER_UPGRADES = (
+    "# Tiler\n\nTiler cuts images into tiles.\n\n## Installation\n\n"
+    "Install or upgrade with `pip install --upgrade tiler`. After an upgrade, run `tiler doctor` to check "
+    "that the tile cache of the previous version is still readable; upgrading never deletes tiles.\n\n"
+    "## Changelog\n\n### 3.2.0\n\n"
+    + "\n".join(
+        f"- Tiles of layout {k} are written as WebP when the source has an alpha channel." for k in range(14)
+    )
+    + "\n\n### 3.1.0\n\n"
+    + "\n".join(
+        f"- The `--margin` option of layout {k} accepts percentages as well as pixels." for k in range(14)
+    )
+    + "\n\n### 3.0.0\n\n- The default tile size is 512 pixels (was 256).\n"
+)
+
+
+def test_the_releases_a_question_names_come_before_what_its_words_also_match():
+    question = "upgrading from tiler 3.0.0 to 3.2.0: what changed?"
+    result = slice_document(TILER_UPGRADES, "tiler.md", question, budget_tokens=800)
+    pieces = {p.title_path: p for p in result.roles[0].pieces}
+    # both releases whole; the installation section (it says `upgrade` three times) is what gives way
+    assert set(pieces) == {"Changelog > 3.2.0", "Changelog > 3.1.0"}
+    assert all(p.complete for p in pieces.values())
+    assert result.roles[0].omitted == ["s2"]
+
+
 def test_a_question_since_a_release_gets_the_releases_after_it():
     result = slice_document(LONG_CHANGELOG, "tiler.md", "what changed since 3.1?", summary=False)
     titles = {p.title_path for p in result.roles[0].pieces}

@@ -53,6 +53,7 @@ GIST_SHARE, GIST_MIN_TOKENS = 0.02, 40
 OUTLINE_SHARE, OUTLINE_MIN_TOKENS = 0.05, 60
 SUBJECT_SHARE = 0.7  # a term in this share of the sections is the document's subject: it does not rank
 SUBJECT_MIN_SECTIONS = 5  # ... when there are this many sections to tell
+NAMED_FIRST = True  # the notes of the releases a question names fill a slice first (whole, else trimmed)
 RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is not relevant
 CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
 QUESTION_WEIGHT = 1.0  # a question word matching a title that is only that word (`How`)
@@ -1567,11 +1568,19 @@ def _fill(doc: Document, query: Query, found: Ranking, allowance: int, role: str
     pieces: list[Piece] = []
     remaining = allowance - tokens.count(_role_header(role, 0, 0, 0, doc.tokens, False)) - 30
     space = max(remaining, 1)
-    order = sorted(ranked, key=lambda r: (-r[1] / (1 + doc.sections[r[0]].tokens / space), r[0]))
+    # The notes of the releases a question names are its answer: they come before what its words
+    # also match (an installation section that says `--upgrade`).
+    named = {i for i, _ in ranked if query.names_release(doc.release[i])} if NAMED_FIRST else set()
+    order = sorted(
+        ranked,
+        key=lambda r: (r[0] not in named, -r[1] / (1 + doc.sections[r[0]].tokens / space), r[0]),
+    )
     left: list[tuple[int, float]] = []
     for i, score in order:
         piece = _focused(doc, i, query, remaining, score) if FOCUS_SHARE else None
         piece = piece or _whole(doc, doc.sections[i], remaining, score)
+        if piece is None and i in named and remaining > 0:  # trimmed, before what is not the answer
+            piece = _piece(doc, doc.sections[i], remaining, query, score)
         if piece is None:
             left.append((i, score))
             continue

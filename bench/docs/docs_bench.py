@@ -113,7 +113,9 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     if not ablation:
         return out
     # Rules that a revision given to --against may not have yet are left out of its runs.
-    rules = {k: v for k, v in {"ENTRY_SCORING": False, "SUBJECT_SHARE": 2.0}.items() if hasattr(sl, k)}
+    later = {"ENTRY_SCORING": False, "SUBJECT_SHARE": 2.0, "NAMED_FIRST": False}
+    rules = {k: v for k, v in later.items() if hasattr(sl, k)}
+    named = {k: v for k, v in rules.items() if k == "NAMED_FIRST"}
     out["bm25 only, no rules"] = (
         ((sl.Bm25Scorer(), 1.0),),
         lambda: patched(sl, _EXPANSIONS=[], _related=lambda *a: {}, CHANGELOG_PRIOR=1.0, **rules),
@@ -135,7 +137,7 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     )
     out["without release-notes rules"] = (
         tuple(s for s in sl.DEFAULT_SCORERS if s[0].name != "release"),
-        lambda: patched(sl, CHANGELOG_PRIOR=1.0),
+        lambda: patched(sl, CHANGELOG_PRIOR=1.0, **named),
     )
     return out
 
