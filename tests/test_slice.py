@@ -543,6 +543,29 @@ def test_a_word_in_most_sections_is_the_documents_subject_and_does_not_rank():
     assert result.roles[0].relevant == 1
 
 
+PORTED = (
+    "# Linter\n\nLinter checks Python code.\n\n## Install\n\nRun `pip install linter`.\n\n## Rules\n\n"
+    + "\n\n".join(
+        f"Rule group {k} covers imports, naming and docstrings; each lint rule in group {k} can be "
+        f"enabled with `select` and silenced with `ignore`, and every rule explains its fix; it replaces "
+        f"an old plugin."
+        for k in range(28)
+    )
+    + "\n\n"
+    + "\n\n".join(f"The complete catalogue, part {k}, is published online with examples." for k in range(3))
+    + "\n\n## Editor integration\n\nEditors call the language server.\n"
+)
+
+
+def test_a_relevant_part_of_a_long_section_brings_its_other_parts():
+    doc = parse_document(PORTED, "linter.md")
+    parts = [s for s in doc.sections if s.title == "Rules"]
+    assert [s.part for s in parts] == [(1, 3), (2, 3), (3, 3)]
+    assert "plugin" not in parts[-1].text  # the last part shares no word with the question
+    result = slice_document(PORTED, "linter.md", "can it replace my old plugins?", budget_tokens=6000)
+    assert [p.title_path for p in result.roles[0].pieces] == ["Rules (1/3)", "Rules (2/3)", "Rules (3/3)"]
+
+
 LONG_CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(
     f"### {v}\n\n- {note}"
     for v, note in [

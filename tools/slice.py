@@ -57,6 +57,7 @@ NAMED_FIRST = True  # the notes of the releases a question names fill a slice fi
 RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is not relevant
 CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
 QUESTION_WEIGHT = 1.0  # a question word matching a title that is only that word (`How`)
+PARTS_TOGETHER = True  # a relevant part of a split section leads to its other parts
 RELATED_SHARE = 0.5  # a section a relevant one leads to scores this share of it
 RELATED_TERMS = 2  # rare names two sections must share for one to lead to the other...
 RELATED_NAMES_SHARE = 0.2  # ... and this share of the leading section's: one that names many things
@@ -1074,6 +1075,11 @@ def _related(
         for j in sorted(led):
             if doc.sections[j].path != section.path:
                 lead(j, RELATED_SHARE * score)
+        if section.part is not None and PARTS_TOGETHER:  # the other parts of a long section it was split from
+            k, n = section.part
+            for j in range(i - k + 1, i - k + 1 + n):
+                if j != i:
+                    lead(j, RELATED_SHARE * score)
         siblings = by_parent.get(section.path[:-1], [])
         parent = intro.get(section.path[:-1])
         if (
