@@ -419,6 +419,21 @@ def test_a_budget_too_small_for_the_roles_says_how_much_is_needed():
         slice_document(GUIDE, "guide.md", roles=["security"] * 8, budget_tokens=600)
 
 
+PUSHER = (
+    "# Pusher\n\nPusher streams events to browsers.\n\n"
+    "## Deploying behind nginx\n\nTurn proxy buffering off with `proxy_buffering off;`.\n\n"
+    "## Resource limits\n\n- **Memory**: each open stream keeps a send buffer; watch memory use.\n"
+    "- **Streams**: bounded by the file descriptors the process may open.\n\n"
+    "## Testing\n\nUse the test client to read a stream in unit tests.\n\n"
+    "## Event format\n\nEach event has an `id`, an `event` name and `data` lines.\n"
+)
+
+
+def test_an_ops_role_reads_about_resource_limits_and_memory():
+    result = slice_document(PUSHER, "pusher.md", "ops engineer deploying Pusher behind nginx", summary=False)
+    assert [p.title_path for p in result.roles[0].pieces] == ["Deploying behind nginx", "Resource limits"]
+
+
 # -- ranking by the document's structure
 
 README_WITH_CHANGELOG = textwrap.dedent(

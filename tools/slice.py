@@ -190,7 +190,8 @@ ROLE_EXPANSIONS: dict[str, tuple[str, str]] = {
     "ops": (
         "ops, devops, sre, operations, operator, deploy, deploying, deployment, infrastructure, production",
         "deploy deployment production install configuration environment docker kubernetes monitoring "
-        "logging timeout retry proxy load balancer upgrade shutdown",
+        "logging timeout retry proxy load balancer upgrade shutdown performance capacity limit resource "
+        "memory",
     ),
     "onboarding": (
         "user, new user, newcomer, beginner, getting started, first time, onboarding",
