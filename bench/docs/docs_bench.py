@@ -100,6 +100,7 @@ SETS = (
     ("held-out", "held_out"),
     ("fresh held-out", "fresh_held_out"),
     ("fresh held-out 2", "fresh_held_out_2"),
+    ("fresh held-out 3", "fresh_held_out_3"),
 )
 REPEATS = 3
 
