@@ -852,3 +852,25 @@ def test_a_section_between_two_relevant_siblings_is_relevant():
     titles = rank_titles(text, "how do I print log messages?")
     assert {"Writing messages", "Redirecting output", "Redirecting logging"} <= titles
     assert "Redirecting output" not in rank_titles(text, "how do I print log messages?", links=False)
+
+
+def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
+    from tokenlean.tools import slice as slicer
+
+    sections = [
+        "## Reporting a vulnerability\n\nMail the security team.",
+        # Weak matches (one word of the role's concerns in a long text): the tail's candidates.
+        *(
+            f"## Parser {k}\n\nSee the {('token', 'password', 'certificate')[k % 3]}. "
+            + f"Parser {k} reads the grammar, builds a tree. " * 30
+            for k in range(30)
+        ),
+    ]
+    text = "# Lib\n\nA parsing library.\n\n" + "\n\n".join(sections) + "\n"
+    doc = parse_document(text, "lib.md")
+    role = slice_document(text, "lib.md", "security reviewer", budget_tokens=3000).roles[0]
+    tail = [p for p in role.pieces if p.title_path.startswith("Parser")]
+    spent = sum(p.tokens for p in role.pieces)
+    assert tail  # the allowance is far from spent: the next best follow...
+    assert spent <= slicer.TAIL_SHARE * 3000  # ...up to a share of it...
+    assert spent <= slicer.TAIL_DOCUMENT_SHARE * doc.tokens + 400  # ...and of the document, not to the budget

@@ -64,8 +64,11 @@ RELATED_NAMES_SHARE = 0.2  # ... and this share of the leading section's: one th
 # (a major release's notes, an overview) points to each of them only weakly
 RARE_SECTIONS = 3  # a word in at most this many sections is rare
 MIN_ENTRIES, MAX_ENTRIES, ENTRY_TOKENS = 3, 8, 120  # a few short entries under a bare heading
-TAIL_SHARE = 0.25  # the tail fills a slice up to this share of its allowance...
-TAIL_DOCUMENT_SHARE = 0.1  # ... and of the document
+# When the relevant sections are few, the next best follow, up to this share of the allowance and of
+# the document: a missed section costs a second call, and 0.25 / 0.1 left most of the allowance
+# unused while the sections missed ranked just below (60 roles: recall 86% -> 89%, saving 75% -> 73%).
+TAIL_SHARE = 0.5
+TAIL_DOCUMENT_SHARE = 0.2
 MIN_TRIM_TOKENS = 80  # below this, a trimmed section says too little to be worth showing
 MAX_TITLE_CHARS = 70
 MAX_OMITTED_LISTED = 12
