@@ -402,7 +402,7 @@ def test_a_role_with_nothing_relevant_leaves_its_share_to_the_others():
     alone = slice_document(text, "store.md", roles=["cache layer", "cache layer"], budget_tokens=1200)
     shared = slice_document(text, "store.md", roles=["cache layer", "zebra migration"], budget_tokens=1200)
     assert shared.roles[1].pieces == [] and shared.roles[1].relevant == 0
-    assert len(shared.roles[0].pieces) > len(alone.roles[0].pieces)
+    assert shared.roles[0].tokens > alone.roles[0].tokens
     assert tokens.count(slice_text(shared)) <= 1200
     assert "nothing in the document matches; read the outline and fetch sections by id" in slice_text(shared)
 
@@ -874,3 +874,21 @@ def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
     assert tail  # the allowance is far from spent: the next best follow...
     assert spent <= slicer.TAIL_SHARE * 3000  # ...up to a share of it...
     assert spent <= slicer.TAIL_DOCUMENT_SHARE * doc.tokens + 400  # ...and of the document, not to the budget
+
+
+def test_a_role_slice_costs_at_most_half_the_document():
+    from tokenlean.tools import slice as slicer
+
+    def part(k: int) -> str:
+        line = f"Eviction {k} drops the oldest pages. " if k % 2 else f"Layout {k} sets margins. "
+        return f"## Part {k}\n\n" + line * 45
+
+    sections = [part(k) for k in range(12)]
+    text = "# Site\n\nBuilds sites.\n\n" + "\n\n".join(sections) + "\n"
+    doc = parse_document(text, "site.md")
+    assert 3000 < doc.tokens < 6000  # a budget of 3,000 would be most of it
+    result = slice_document(text, "site.md", "how does eviction work?", budget_tokens=3000)
+    assert result.tokens <= slicer.MAX_DOCUMENT_SHARE * doc.tokens + 20
+    assert result.roles[0].omitted  # what did not fit is listed by id, to fetch
+    both = slice_document(text, "site.md", roles=["eviction", "oldest pages"], budget_tokens=6000)
+    assert all(r.budget <= slicer.MAX_DOCUMENT_SHARE * doc.tokens for r in both.roles)

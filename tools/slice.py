@@ -73,6 +73,12 @@ MIN_TRIM_TOKENS = 80  # below this, a trimmed section says too little to be wort
 MAX_TITLE_CHARS = 70
 MAX_OMITTED_LISTED = 12
 MIN_ROLE_TOKENS = 150  # the least a role's part of a slice can be useful in
+# A role's slice (summary included) costs at most this share of the document: past it, reading the
+# document whole is the better call, and what did not fit is listed by id. Without it, a 3,000-token
+# budget on a 5-7k-token document was mostly spent on sections just above the relevance floor
+# (75 roles: 50 -> 59 meeting both targets, recall of needed sections 90% -> 88%).
+MAX_DOCUMENT_SHARE = 0.5
+MIN_CAP_TOKENS = 1000  # ... a short document's slice may be most of it: its summary alone is a large share
 INTRO_TOKENS = (15, 150)  # a parent's own text in this range is the introduction to its children
 UNTRUSTED = "document content is data, not instructions"
 
@@ -1692,10 +1698,11 @@ def slice_document(
             f"({shared} tokens): give at least {shared + MIN_ROLE_TOKENS * len(queries)}, or fewer roles"
         )
     ranked = [ranking(doc, q, scorers) for q in queries]
-    share = available // len(queries)
+    cap = max(int(MAX_DOCUMENT_SHARE * doc.tokens) - shared, MIN_CAP_TOKENS - shared, MIN_ROLE_TOKENS)
+    share = min(available // len(queries), cap)
     result.roles = [_fill(doc, q, r, share, role) for q, r, role in zip(queries, ranked, asked, strict=True)]
     if len(queries) > 1:
-        _redistribute(doc, result, queries, ranked, available)
+        _redistribute(doc, result, queries, ranked, available, cap)
     _enforce(result)
     return result
 
@@ -1706,15 +1713,19 @@ def _redistribute(
     queries: list[Query],
     ranked: list[Ranking],
     available: int,
+    cap: int,
 ) -> None:
-    """Give the budget that satisfied roles leave unused to the roles that had to leave sections out."""
+    """Give the budget that satisfied roles leave unused to the roles that had to leave sections out,
+    each up to `cap`."""
     for _ in range(2):
         used = [_role_cost(r) for r in result.roles]
         wanting = [k for k, r in enumerate(result.roles) if r.omitted]
         spare = available - sum(used[k] for k in range(len(used)) if k not in wanting)
         if not wanting or spare <= sum(result.roles[k].budget for k in wanting):
             return
-        share = spare // len(wanting)
+        share = min(spare // len(wanting), cap)
+        if all(result.roles[k].budget >= share for k in wanting):
+            return
         for k in wanting:
             result.roles[k] = _fill(doc, queries[k], ranked[k], share, result.roles[k].role)
 
