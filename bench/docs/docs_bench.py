@@ -101,6 +101,7 @@ SETS = (
     ("fresh held-out", "fresh_held_out"),
     ("fresh held-out 2", "fresh_held_out_2"),
     ("fresh held-out 3", "fresh_held_out_3"),
+    ("fresh held-out 4", "fresh_held_out_4"),
 )
 REPEATS = 3
 
