@@ -226,6 +226,16 @@ def test_a_file_named_in_the_query_leads_the_path_strategy(workspace):
     assert r.hits[0].why == (("path", 1),)
 
 
+def test_path_words_of_a_text_with_a_title_come_from_its_title(workspace):
+    # A commit message or an issue: the body's words ("http server") name files only by accident.
+    text = "Shopping cart total is off by one\n\nSeen in the http server logs after a main deploy."
+    assert plan(text).title_terms == plan("Shopping cart total is off by one").terms
+    assert paths(search(workspace, text, use=["path"])) == ["web/cart.ts"]
+    # One line is all title.
+    one_line = "shopping cart total seen in the http server logs"
+    assert "src/app/http_server.py" in paths(search(workspace, one_line, use=["path"]))
+
+
 @sqlite_only  # no index involved
 def test_only_short_queries_ask_for_tests_by_naming_them():
     from tokenlean.tools.prior import PRIORS, priors

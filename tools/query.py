@@ -50,6 +50,7 @@ class QueryPlan:
     frames: list[Frame] = field(default_factory=list)
     shape: str = "natural"  # "identifier", "path" or "natural"
     names: list[str] = field(default_factory=list)  # lower-case words that may be a file's name (stem)
+    title_terms: list[str] = field(default_factory=list)  # terms of the first line of a multi-line text
 
 
 def _is_code_like(token: str) -> bool:
@@ -109,4 +110,8 @@ def plan(text: str) -> QueryPlan:
     terms = query_terms(text) or query_terms(text, keep_stopwords=True)
     if not terms:
         raise BadQuery(f"query {text[:80]!r} has no searchable words: use letters or digits")
-    return QueryPlan(text, terms, identifiers, paths, frames, shape, names)
+    # The first line of a text with more (a commit subject, an issue title) says what it is about; the
+    # body's words ("partitioned storage", "cherry picked from commit") name files only by accident.
+    lines = [line for line in text.splitlines() if line.strip()]
+    title_terms = (query_terms(lines[0]) if len(lines) > 1 else []) or terms
+    return QueryPlan(text, terms, identifiers, paths, frames, shape, names, title_terms)

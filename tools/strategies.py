@@ -99,9 +99,11 @@ def _exact_each(store: Store, names: list[str], limit: int) -> dict[str, list[Sy
 def paths(store: Store, plan: QueryPlan, limit: int, named: list[int] | None = None) -> list[int]:
     """File ids whose path matches the query: files whose name is a word the query spells as code
     (`no-unused-vars` -> no-unused-vars.js; `named`: those already looked up), then named fragments,
-    then path words (BM25)."""
+    then path words (BM25): the title's words when the query has a title line (see `QueryPlan`), as
+    words in a body name files by accident (retrieval dev split: file MRR 0.73 -> 0.74, Python and
+    Go hit@5 +4 and +3 points)."""
     substrings = [p.lstrip("./") for p in plan.paths if p.strip("./")]
-    ranked = [fid for fid, _ in store.paths(plan.terms[:16], substrings, limit)]
+    ranked = [fid for fid, _ in store.paths((plan.title_terms or plan.terms)[:16], substrings, limit)]
     named = named_files(store, plan) if named is None else named
     return list(dict.fromkeys([*named, *ranked]))[:limit]
 
