@@ -115,7 +115,7 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     if not ablation:
         return out
     # Rules that a revision given to --against may not have yet are left out of its runs.
-    later = {"ENTRY_SCORING": False, "SUBJECT_SHARE": 2.0, "NAMED_FIRST": False}
+    later = {"ENTRY_SCORING": False, "SUBJECT_SHARE": 2.0, "NAMED_FIRST": False, "MAX_DOCUMENT_SHARE": 1e9}
     rules = {k: v for k, v in later.items() if hasattr(sl, k)}
     named = {k: v for k, v in rules.items() if k == "NAMED_FIRST"}
     out["bm25 only, no rules"] = (
@@ -133,6 +133,15 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
         out["without subject words"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, SUBJECT_SHARE=2.0))
     if hasattr(sl, "ENTRY_SCORING"):
         out["without entry scoring"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, ENTRY_SCORING=False))
+    if hasattr(sl, "MAX_DOCUMENT_SHARE"):
+        out["without the half-document cap"] = (
+            sl.DEFAULT_SCORERS,
+            lambda: patched(sl, MAX_DOCUMENT_SHARE=1e9),
+        )
+    out["tail as before (0.25 / 0.1)"] = (
+        sl.DEFAULT_SCORERS,
+        lambda: patched(sl, TAIL_SHARE=0.25, TAIL_DOCUMENT_SHARE=0.1),
+    )
     out["without summary scaling"] = (
         sl.DEFAULT_SCORERS,
         lambda: patched(sl, GIST_SHARE=1.0, OUTLINE_SHARE=1.0),
