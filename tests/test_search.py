@@ -268,6 +268,34 @@ def test_results_do_not_depend_on_the_order_files_were_indexed_in(tmp_path, inde
     assert results["forward"] == results["backward"]
 
 
+def test_a_file_gives_at_most_max_per_file_places(tmp_path, index_dir):
+    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    from tokenlean.tools.search import MAX_PER_FILE
+    from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    # Eight functions about invoices in one file (apart, so none merge), one in another.
+    body = "\n\n\n".join(
+        f"def step_{i}(ledger):\n"
+        + "".join(f"    x{k} = 1\n" for k in range(12))
+        + "    return invoice_total(ledger)\n"
+        for i in range(8)
+    )
+    (root / "pkg" / "billing.py").write_text(body + "\n")
+    (root / "pkg" / "other.py").write_text("def refund(ledger):\n    return invoice_total(ledger)\n")
+    location = index_dir if isinstance(index_dir, str) else tmp_path / "ix"
+    Indexer(root, location, IndexOptions(workers=1)).run()
+    ws = Workspace([root], WorkspaceOptions(index_dir=location))
+    try:
+        r = search(ws, "invoice_total ledger", limit=20, budget_tokens=5000)
+        places = [h.path for h in r.hits + r.omitted]
+        assert places.count("pkg/billing.py") == MAX_PER_FILE >= 5
+        assert "pkg/other.py" in places
+    finally:
+        ws.close()
+
+
 def test_tests_and_docs_rank_below_code_unless_asked_for(workspace, repo):
     (repo / "tests").mkdir()
     (repo / "tests/test_auth.py").write_text(
