@@ -32,8 +32,11 @@ KEEP = re.compile(r"^(claude-|gpt-5|gpt-4\.1|gpt-4o(-mini)?(-20\d\d-\d\d-\d\d)?$
 
 def table(wheel: Path) -> tuple[dict, str]:
     with zipfile.ZipFile(wheel) as z:
-        name = next(n for n in z.namelist() if n.endswith(("model_prices_and_context_window_backup.json",
-                                                            "model_prices.json")))
+        name = next(
+            n
+            for n in z.namelist()
+            if n.endswith(("model_prices_and_context_window_backup.json", "model_prices.json"))
+        )
         return json.loads(z.read(name)), f"{wheel.name}:{name}"
 
 

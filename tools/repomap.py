@@ -192,9 +192,7 @@ def _items(result: OutlineResult) -> list[tuple[int, SymbolRow]]:
     its file's score / k², so the best file's first definitions come before the next file's, but a
     hub with fifty definitions does not fill a small map alone (PageRank scores of hubs are often
     ten times the next file's)."""
-    scored = [
-        (f.score / (k + 1) ** 2, f.rank, k, s) for f in result.files for k, s in enumerate(f.symbols)
-    ]
+    scored = [(f.score / (k + 1) ** 2, f.rank, k, s) for f in result.files for k, s in enumerate(f.symbols)]
     scored.sort(key=lambda x: (-x[0], x[1], x[2]))
     return [(rank, s) for _, rank, _, s in scored]
 
