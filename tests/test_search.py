@@ -206,6 +206,21 @@ def test_query_plan_reads_identifiers_paths_and_frames():
 
 
 @sqlite_only  # no index involved
+def test_go_and_rust_locations_are_frames_without_a_function():
+    # `path.go:123` as Go panics and Rust errors print it: the pattern has no function group.
+    p = plan("panic: runtime error at gin/context.go:173 and crates/core/flags/hiargs.rs:774")
+    assert [(f.path, f.line, f.func) for f in p.frames] == [
+        ("gin/context.go", 173, ""),
+        ("crates/core/flags/hiargs.rs", 774, ""),
+    ]
+
+
+def test_a_go_location_in_a_query_is_searched(workspace):
+    r = search(workspace, "the server panics at cmd/server/main.go:3 on start")
+    assert r.hits and r.hits[0].path == "cmd/server/main.go"
+
+
+@sqlite_only  # no index involved
 def test_query_plan_reads_backticked_code_and_spelled_names():
     p = plan("fix `no-unused-vars` false positive when `--stepwise` is given to the known_args parser")
     assert "stepwise" in p.identifiers and "no-unused-vars" not in p.identifiers

@@ -74,9 +74,15 @@ def plan(text: str) -> QueryPlan:
         )
     text = text.strip()
     frames: list[Frame] = []
-    for pattern in _FRAMES:
+    seen: set[tuple[str, int]] = set()
+    for (
+        pattern
+    ) in _FRAMES:  # the Go/Rust pattern has no function group; a location two patterns match counts once
         for m in pattern.finditer(text):
-            frames.append(Frame(m.group("path"), int(m.group("line")), m.group("func") or ""))
+            frame = Frame(m.group("path"), int(m.group("line")), m.groupdict().get("func") or "")
+            if (frame.path, frame.line) not in seen:
+                seen.add((frame.path, frame.line))
+                frames.append(frame)
     paths = list(dict.fromkeys(m.group(0) for m in _PATHISH.finditer(text)))
     paths += [f.path for f in frames if f.path not in paths]
     path_set = set(paths)
