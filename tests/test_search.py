@@ -283,6 +283,37 @@ def test_results_do_not_depend_on_the_order_files_were_indexed_in(tmp_path, inde
     assert results["forward"] == results["backward"]
 
 
+def test_a_name_a_text_spells_as_code_points_at_its_definition(workspace):
+    text = "Users are logged out at once: after `issue_token` the expiry seems to be read wrong somewhere"
+    r = search(workspace, text)
+    assert r.shape == "natural"
+    top = r.hits[0]
+    assert (top.path, top.symbol) == ("src/app/auth.py", "issue_token")
+    assert any(s == "defined" for s, _ in top.why)
+
+
+def test_a_name_with_many_definitions_points_at_none(tmp_path, index_dir):
+    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    from tokenlean.tools import strategies
+    from tokenlean.tools.workspace import Workspace, WorkspaceOptions
+
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    for i in range(strategies.MAX_DEFINITIONS + 1):  # one name defined too often to say which
+        (root / "pkg" / f"m{i}.py").write_text("def run_step(x):\n    return x\n")
+    (root / "pkg" / "one.py").write_text("def load_plan(x):\n    return x\n")
+    location = index_dir if isinstance(index_dir, str) else tmp_path / "ix"
+    Indexer(root, location, IndexOptions(workers=1)).run()
+    ws = Workspace([root], WorkspaceOptions(index_dir=location))
+    try:
+        store = ws.store(root)
+        found = strategies.definitions(store, plan("after `run_step` the `load_plan` result is empty"), 10)
+        rows = store.chunks(found, text=False)
+        assert [store.files([rows[c].file_id])[rows[c].file_id].path for c in found] == ["pkg/one.py"]
+    finally:
+        ws.close()
+
+
 def test_a_file_gives_at_most_max_per_file_places(tmp_path, index_dir):
     from tokenlean.indexers.indexer import Indexer, IndexOptions
     from tokenlean.tools.search import MAX_PER_FILE

@@ -53,7 +53,7 @@ class QueryPlan:
     title_terms: list[str] = field(default_factory=list)  # terms of the first line of a multi-line text
 
 
-def _is_code_like(token: str) -> bool:
+def is_code_like(token: str) -> bool:
     core = token.removesuffix("()")
     return (
         "_" in core.strip("_")
@@ -94,7 +94,7 @@ def plan(text: str) -> QueryPlan:
         # A lone word may be a name (`stepwise`, `Glob`); plain words beside others describe behaviour
         # ("multipart boundary parsing"): taken as names, they matched every `parse`, `default` and
         # `constructor` definition ahead of the code the words describe.
-        if _is_code_like(token) or (len(words) == 1 and token.lower() not in STOPWORDS and len(token) > 2):
+        if is_code_like(token) or (len(words) == 1 and token.lower() not in STOPWORDS and len(token) > 2):
             identifiers.append(token.removesuffix("()"))
     identifiers += [f.func for f in frames if f.func and not f.func.startswith("<")]
     # Backticked words are code by the author's own marking, even plain ones like `enforce`.

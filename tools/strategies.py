@@ -8,12 +8,15 @@ from difflib import SequenceMatcher
 
 from tokenlean.indexers.store import Store, SymbolRow
 
-from .query import QueryPlan
+from .query import QueryPlan, is_code_like
 
 MAX_LEXICAL_TERMS = 32  # long issue texts: keep the rarest terms, the ones that discriminate
 MAX_SYMBOL_NAMES = 12
 COMMON_TERM_SHARE = 0.25
 FUZZY_MIN_RATIO = 0.8
+# A name written as code in a text (`parser.addini`, `_write_source`) with at most this many definitions
+# points at them; one with more (`new`, `Run`, `fmt`) says little about which.
+MAX_DEFINITIONS = 2
 MAX_NAMED_FILES = 50  # per name: candidate paths holding it, before keeping those it names exactly
 _SEPARATORS = re.compile(r"\.|::|#|->")
 
@@ -76,6 +79,28 @@ def symbols(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     for s in [*exact, *prefix, *(s for _, s in fuzzy)]:
         if s.chunk_id is not None and s.chunk_id not in ranked:
             ranked.append(s.chunk_id)
+    return ranked[:limit]
+
+
+def definitions(store: Store, plan: QueryPlan, limit: int) -> list[int]:
+    """The definitions of the names a text spells as code (`Parser.parse`, `max_form_parts`), when a
+    name has at most MAX_DEFINITIONS of them (under the named parent, if one is named)."""
+    pairs = []
+    for ident in plan.identifiers:
+        parts = [p for p in _SEPARATORS.split(ident) if p]
+        if parts and is_code_like(ident):
+            pairs.append((parts[-1], parts[-2] if len(parts) > 1 else ""))
+    pairs = list(dict.fromkeys(pairs))[:MAX_SYMBOL_NAMES]
+    # Enough rows to find the named parent's own among a common name's definitions (`Arg::new`).
+    each = _exact_each(store, [name for name, _ in pairs], 20) if pairs else {}
+    ranked: list[int] = []
+    for name, hint in pairs:
+        found = each.get(name.lower(), [])
+        if hint:
+            found = [s for s in found if s.parent.split(".")[-1].lower() == hint.lower()] or found
+        if len(found) > MAX_DEFINITIONS:
+            continue
+        ranked += [s.chunk_id for s in found if s.chunk_id is not None and s.chunk_id not in ranked]
     return ranked[:limit]
 
 
