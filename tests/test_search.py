@@ -206,6 +206,21 @@ def test_query_plan_reads_identifiers_paths_and_frames():
 
 
 @sqlite_only  # no index involved
+def test_urls_give_their_path_words_and_opaque_runs_give_none():
+    text = (
+        "Broken in https://play.vuejs.org/#eNqFU8Fu2zAMvfcrBJ9SoHa2tKc2 see "
+        "https://github.com/pallets/werkzeug/blob/main/src/werkzeug/formparser.py#L336 "
+        "since d4b77a8d8967ce1bf701ec65ceb9a75e85e5f2e0 in test_get_host_validate_trusted_hosts2"
+    )
+    p = plan(text)
+    assert "formpars" in p.terms  # the path's words count (stemmed)
+    # Neither the host, the fragment nor the hash gives terms.
+    assert not any(t.startswith(("enqfu", "d4b77", "vuej", "github")) for t in p.terms)
+    assert "formparser.py" in p.paths
+    assert "test_get_host_validate_trusted_hosts2" in p.identifiers  # a long name is not an opaque run
+
+
+@sqlite_only  # no index involved
 def test_go_and_rust_locations_are_frames_without_a_function():
     # `path.go:123` as Go panics and Rust errors print it: the pattern has no function group.
     p = plan("panic: runtime error at gin/context.go:173 and crates/core/flags/hiargs.rs:774")

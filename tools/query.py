@@ -22,6 +22,11 @@ _PATHISH = re.compile(
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
 _NAME = re.compile(r"[A-Za-z_$][\w$-]*[\w$]")
 MAX_NAMES = 12
+# Addresses and data in a text: a URL's host, query string and fragment (a playground link carries
+# the whole example as base64, whose fragments matched binary files first), and long runs of letters
+# and digits (hashes, keys). Its words come from the URL's path only.
+_URL = re.compile(r"\bhttps?://[^\s<>()\[\]`'\"]+")
+_OPAQUE = re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{24,}\b")
 # Python, JS/TS (node), Java, Go, Rust and Ruby stack frames.
 _FRAMES = (
     re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<func>[\w.<>]+))?'),
@@ -51,6 +56,16 @@ class QueryPlan:
     shape: str = "natural"  # "identifier", "path" or "natural"
     names: list[str] = field(default_factory=list)  # lower-case words that may be a file's name (stem)
     title_terms: list[str] = field(default_factory=list)  # terms of the first line of a multi-line text
+
+
+def _words(text: str) -> str:
+    """The text a query's terms come from: URLs reduced to the words of their path, opaque runs gone."""
+
+    def path(m: re.Match) -> str:
+        address = re.split(r"[?#]", m.group(0).split("://", 1)[1], maxsplit=1)[0]
+        return " " + address.partition("/")[2].replace("/", " ") + " "
+
+    return _OPAQUE.sub(" ", _URL.sub(path, text))
 
 
 def is_code_like(token: str) -> bool:
@@ -83,11 +98,12 @@ def plan(text: str) -> QueryPlan:
             if (frame.path, frame.line) not in seen:
                 seen.add((frame.path, frame.line))
                 frames.append(frame)
-    paths = list(dict.fromkeys(m.group(0) for m in _PATHISH.finditer(text)))
+    words_text = _words(text)
+    paths = list(dict.fromkeys(m.group(0) for m in _PATHISH.finditer(words_text)))
     paths += [f.path for f in frames if f.path not in paths]
     path_set = set(paths)
     identifiers: list[str] = []
-    words = _CODE_TOKEN.findall(text)
+    words = _CODE_TOKEN.findall(words_text)
     for token in words:
         if token in path_set or any(token in p for p in path_set):
             continue
@@ -113,11 +129,11 @@ def plan(text: str) -> QueryPlan:
         shape = "identifier"
     else:
         shape = "natural"
-    terms = query_terms(text) or query_terms(text, keep_stopwords=True)
+    terms = query_terms(words_text) or query_terms(words_text, keep_stopwords=True)
     if not terms:
         raise BadQuery(f"query {text[:80]!r} has no searchable words: use letters or digits")
     # The first line of a text with more (a commit subject, an issue title) says what it is about; the
     # body's words ("partitioned storage", "cherry picked from commit") name files only by accident.
     lines = [line for line in text.splitlines() if line.strip()]
-    title_terms = (query_terms(lines[0]) if len(lines) > 1 else []) or terms
+    title_terms = (query_terms(_words(lines[0])) if len(lines) > 1 else []) or terms
     return QueryPlan(text, terms, identifiers, paths, frames, shape, names, title_terms)
