@@ -520,3 +520,14 @@ def test_a_file_named_by_a_compound_word_of_the_query_outranks_word_matches(work
     assert r.shape == "natural"
     assert r.hits[0].path == "lib/rules/no-constructor-return.js"
     assert ("name", 1) in r.hits[0].why
+
+
+@sqlite_only  # no index involved
+def test_repository_plumbing_is_its_own_kind_and_ranks_low_unless_asked_for():
+    from tokenlean.tools.prior import file_kind, priors
+
+    assert file_kind(".github/ISSUE_TEMPLATE/bug_report.yml") == "meta"
+    assert file_kind(".github/workflows/test.yml") == "meta"
+    assert file_kind("src/github/client.py") == "code"
+    assert priors("natural", {"parser", "crash"}, length=2)["meta"] < priors("natural", set())["data"]
+    assert "meta" not in priors("natural", {"ci", "workflow", "fails"}, length=3)

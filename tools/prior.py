@@ -22,12 +22,15 @@ _DOC = re.compile(
     re.IGNORECASE,
 )
 _EXAMPLE = re.compile(r"(?:^|/)(?:examples?|samples?|demos?|benchmarks?|bench|tutorials?)/", re.IGNORECASE)
+# Repository plumbing: CI workflows, issue templates, editor settings. An issue written in the
+# repository's template matched its template file first.
+_META = re.compile(r"(?:^|/)\.(?:github|gitlab|circleci|devcontainer|vscode|husky)/", re.IGNORECASE)
 _DATA = re.compile(r"\.(?:json|ya?ml|toml|lock|csv|tsv|xml|ini|cfg|conf|svg|html?)$", re.IGNORECASE)
 
 # Factor applied to a place's fused score, by query shape and file kind.
 PRIORS: dict[str, dict[str, float]] = {
-    "natural": {"test": 0.7, "doc": 0.5, "example": 0.7, "data": 0.6},
-    "identifier": {"test": 0.8, "doc": 0.7, "example": 0.8, "data": 0.8},
+    "natural": {"test": 0.7, "doc": 0.5, "example": 0.7, "data": 0.6, "meta": 0.3},
+    "identifier": {"test": 0.8, "doc": 0.7, "example": 0.8, "data": 0.8, "meta": 0.6},
     "path": {},
 }
 # Words that show a short query wants that kind of file after all ("tests for the parser"). In longer
@@ -40,12 +43,15 @@ _ASKS = {
     "doc": {"doc", "docs", "documentation", "readme", "changelog", "guide", "manual", "tutorial"},
     "example": {"example", "examples", "sample", "demo", "benchmark", "bench"},
     "data": {"config", "configuration", "json", "yaml", "yml", "toml", "settings", "schema"},
+    "meta": {"ci", "workflow", "workflows", "github", "gitlab", "action", "actions", "pipeline", "template"},
 }
 
 
 @lru_cache(maxsize=100_000)
 def file_kind(path: str) -> str:
-    """'test', 'doc', 'example', 'data' or 'code'."""
+    """'meta', 'test', 'doc', 'example', 'data' or 'code'."""
+    if _META.search(path):
+        return "meta"
     if _TEST.search(path):
         return "test"
     if _EXAMPLE.search(path):
