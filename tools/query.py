@@ -90,9 +90,8 @@ def plan(text: str) -> QueryPlan:
     text = text.strip()
     frames: list[Frame] = []
     seen: set[tuple[str, int]] = set()
-    for (
-        pattern
-    ) in _FRAMES:  # the Go/Rust pattern has no function group; a location two patterns match counts once
+    # The Go/Rust pattern has no function group; a location two patterns match counts once.
+    for pattern in _FRAMES:
         for m in pattern.finditer(text):
             frame = Frame(m.group("path"), int(m.group("line")), m.groupdict().get("func") or "")
             if (frame.path, frame.line) not in seen:
