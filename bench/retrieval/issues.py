@@ -3,6 +3,7 @@
     python bench/retrieval/issues_fetch.py          # once, with network: issue texts -> <cache>/issues/
     python bench/retrieval/issues.py                # as run.py: fused, each strategy, whole-file baselines
     python bench/retrieval/issues.py --replay       # rank metrics only, on the kept indexes, seconds
+    python bench/retrieval/issues.py --batch 2      # only the entries of one batch (default: all)
 
 `issues.json` lists, for some of the mined tasks, the real issue (a bug report or feature request,
 written before the fix) that the task's commit fixed. The query is the issue's title and first post
@@ -11,7 +12,7 @@ are the task's own (the parent commit; the gold files and functions of run.py). 
 searched with its commit message, on the same index, so the two kinds of query are compared on the
 same tasks. Tasks whose issue text is not cached are skipped (and counted). Tables per language go
 to stdout (issue text, commit message, and both side by side), every task's ranks to
-bench/retrieval/results/issues-<fingerprint>.json.
+bench/retrieval/results/issues-<fingerprint>.json (issues-batch<N>-<fingerprint>.json with --batch N).
 """
 
 from __future__ import annotations
@@ -70,14 +71,15 @@ SIDE_FN_COLUMNS = (("func@5", "Fn@5"), ("func@10", "Fn@10"))
 
 
 def load_issue_tasks(
-    cache: Path, repos: list, issues_file: Path, log
+    cache: Path, repos: list, issues_file: Path, log, batch: int | None = None
 ) -> tuple[list[tuple[dict, dict, dict]], int]:
-    """[(task, issue entry, {"title", "body"})] for every listed issue whose text is cached."""
+    """[(task, issue entry, {"title", "body"})] for every listed issue whose text is cached
+    (only those of `batch` when given)."""
     tasks = {t["id"]: t for ts in _load_tasks(cache, repos, "all", None).values() for t in ts}
     names = {r.name for r in repos}
     out, missing = [], 0
     for e in json.loads(issues_file.read_text())["issues"]:
-        if e["repo"] not in names:
+        if e["repo"] not in names or (batch is not None and e.get("batch") != batch):
             continue
         if e["task"] not in tasks:
             raise SystemExit(f"{e['repo']}#{e['issue']}: no task {e['task']} (run mine.py)")
@@ -120,6 +122,12 @@ def side_by_side(summaries: dict[str, dict], methods: list[str], title: str) -> 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--issues", type=Path, default=ISSUES_FILE)
+    ap.add_argument(
+        "--batch",
+        type=int,
+        help="only the issues of this batch of issues.json (1: built first, looked at while tuning "
+        "search; 2: built after, untouched); default: all",
+    )
     ap.add_argument("--repos", nargs="*", help="owner/name of the repositories to run (default: all)")
     ap.add_argument("--cache", help="cache directory (default $TOKENLEAN_BENCH_CACHE or ~/.cache/...)")
     ap.add_argument("--git-root", help="folder holding <owner>+<name>.git clones (or the mirror layout)")
@@ -143,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = cache_dir(args.cache)
     repos = load_repos(REPOS_FILE, args.repos)
-    items, missing = load_issue_tasks(cache, repos, args.issues, log)
+    items, missing = load_issue_tasks(cache, repos, args.issues, log, args.batch)
     if not items:
         raise SystemExit(f"no cached issue texts under {cache / 'issues'}: run issues_fetch.py")
+    if args.batch is not None:
+        log(f"batch {args.batch}: {len(items)} tasks")
     if args.replay:
         return replay_main(args, cache, items, missing)
     args.keep_indexes, args.incremental = True, False  # what Indexes reads
@@ -178,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                         "language": task["language"],
                         "split": task["split"],
                         "issue": entry["issue"],
+                        "batch": entry.get("batch"),
                         "kind": kind,
                         "query_words": len(query.split()),
                         "error": error,
@@ -221,9 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         f"median query words: issue {words[len(words) // 2]}, commit {cwords[len(cwords) // 2]}; "
         f"{time.perf_counter() - started:.0f}s wall"
     )
-    out = args.out or RESULTS_DIR / f"issues-{fps[1]}.json"
+    batch = "" if args.batch is None else f"batch{args.batch}-"
+    out = args.out or RESULTS_DIR / f"issues-{batch}{fps[1]}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"fingerprint": fps[1], "summary": summaries, "tasks": records}, indent=1))
+    out.write_text(
+        json.dumps(
+            {"fingerprint": fps[1], "batch": args.batch, "summary": summaries, "tasks": records}, indent=1
+        )
+    )
     print(f"results: {out}")
     return 0
 
@@ -261,7 +277,11 @@ def replay_main(args: argparse.Namespace, cache: Path, items: list, missing: int
                         groups[(group, kind, name)].append(ranks)
         finally:
             store.close()
-    print(f"{len(items)} tasks ({missing} listed issues without a cached text); issue text | commit message")
+    which = "" if args.batch is None else f"batch {args.batch}: "
+    print(
+        f"{which}{len(items)} tasks ({missing} listed issues without a cached text); "
+        "issue text | commit message"
+    )
     for group in (*FAMILIES, "all"):
         for name in methods:
             if groups.get((group, "issue", name)):
