@@ -641,6 +641,15 @@ def test_a_question_since_a_release_gets_the_releases_after_it():
     assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0", "Changelog > 3.0.0"}
 
 
+def test_moving_from_a_release_to_a_successor_package_reads_as_since_that_release():
+    # "from tiler 2.9.0 to tiler3": the reader is at 2.9.0; what came after it is the answer.
+    q = Query.of("moving from tiler 2.9.0 to tiler3: what breaks?")
+    assert q.since == "2.9.0" and not q.versions
+    result = slice_document(LONG_CHANGELOG, "tiler.md", q.text, summary=False)
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0", "Changelog > 3.0.0"}
+
+
 STREAMER = (
     "# Streamer\n\nStreamer sends server events to browsers.\n\n"
     "## Shutdown\n\nOn a graceful shutdown the server sets `stop_event`, then waits `grace_period`.\n\n"

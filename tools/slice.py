@@ -223,10 +223,11 @@ _EXPANSIONS: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = [
 ]
 
 
-# "from 2.13 to 2.14", "since 4.66": the first version is where the reader is, not what they need to
-# read about; the releases after it (up to the second, when given) are.
+# "from 2.13 to 2.14", "since 4.66", "from httpcore 1.0 to httpcore2": the first version is where the
+# reader is, not what they need to read about; the releases after it (up to the second version, when
+# one is given) are.
 _FROM_TO = re.compile(
-    r"(?i)\bfrom\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:[a-z][\w-]*\s+)?v?\d"
+    r"(?i)\bfrom\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:v?\d|[a-z])"
 )
 _SINCE = re.compile(r"(?i)\b(?:since|after)\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)")
 # `1.x`, `2.3.*`: every release in that line.
