@@ -4,11 +4,12 @@
 
 Slicing: the long descriptions (README + changelog) of the packages in documents.txt, read from this
 interpreter's site-packages or from their wheels (`--download` fetches those with pip, no
-dependencies, nothing installed), each sliced for 4-5 roles. `labels.json` (written by hand before
-the slicer first ran on them) names the sections each role needs; recall is the share of those the
-slice returns (whole or trimmed). Tokens are o200k counts of the slice's full text form (summary
-included) against the whole document. `--ablation` repeats the single-role runs with one signal
-removed.
+dependencies, nothing installed), and files of the retrieval bench's git repositories at their
+pinned commits (`git:<owner>/<name>@<commit>:<path>`), each sliced for 4-5 roles. `labels.json`
+(written by hand before the slicer first ran on them) names the sections each role needs; recall
+is the share of those the slice returns (whole or trimmed). Tokens are o200k counts of the slice's
+full text form (summary included) against the whole document. `--ablation` repeats the single-role
+runs with one signal removed.
 
 Pruning: generated GitHub-issues-like and Kubernetes-pods-like list responses, pruned by explicit
 fields, a JMESPath expression and a task description; the values kept are decoded from the chosen
@@ -85,9 +86,61 @@ def download() -> int:
     return subprocess.run(command, check=False).returncode
 
 
+RETRIEVAL = HERE.parent / "retrieval"
+GIT_SOURCE = re.compile(r"git:(?P<repo>[^/@:\s]+/[^/@:\s]+)@(?P<commit>[0-9a-f]{7,40}):(?P<path>.+)")
+WITHOUT_FETCH = "bench/retrieval/README.md, 'Without the fetch tool'"
+
+
+def _benchlib() -> ModuleType:
+    """bench/retrieval/benchlib.py (its repositories and git-directory layout), loaded by path."""
+    name = "tokenlean_bench_retrieval_benchlib"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, RETRIEVAL / "benchlib.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # before running it: its dataclass looks itself up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _git_file(repo_name: str, commit: str, path: str) -> str | None:
+    """A file of a retrieval-bench repository at a commit, read from the git directory the retrieval
+    bench uses (`$TOKENLEAN_BENCH_GIT_ROOT` or /work/.mirror, `<owner>+<name>/repo` or a bare
+    `<owner>+<name>.git`); None when the repository or the commit is not there."""
+    lib = _benchlib()
+    known = {r.name: r for r in lib.load_repos()}
+    repo = known.get(repo_name) or lib.Repo(repo_name, "", commit, "")
+    try:
+        folder = lib.git_dir(repo, None, {})
+    except SystemExit:  # no git directory under the root
+        return None
+    done = subprocess.run(
+        ["git", "--git-dir", str(folder), "show", f"{commit}:{path}"], capture_output=True, check=False
+    )
+    return done.stdout.decode("utf-8") if done.returncode == 0 else None
+
+
+def missing(source: str) -> str:
+    """The line saying why a document was skipped and how to get it."""
+    if m := GIT_SOURCE.fullmatch(source):
+        env = _benchlib().ENV_GIT_ROOT
+        root = os.environ.get(env) or "/work/.mirror"  # benchlib.git_dir's default
+        slug = m["repo"].replace("/", "+")
+        return (
+            f"{source}: no git directory with commit {m['commit'][:12]} under {root} (clone it bare: "
+            f"`git clone --bare https://github.com/{m['repo']}.git {root}/{slug}.git`, or set "
+            f"${env}; see {WITHOUT_FETCH}): skipped"
+        )
+    return f"{source} is neither installed nor downloaded (--download): skipped"
+
+
 def load_document(source: str) -> tuple[str, str] | None:
-    """(name, body) of a METADATA file's long description, or None when the package is neither
-    installed nor downloaded (`--download`)."""
+    """(name, body) of a METADATA file's long description, or of a file in a git repository
+    (`git:<owner>/<name>@<commit>:<path>`, named by the path's basename), or None when the package
+    is neither installed nor downloaded (`--download`), or the repository or commit is missing."""
+    if m := GIT_SOURCE.fullmatch(source):
+        text = _git_file(m["repo"], m["commit"], m["path"])
+        return None if text is None else (m["path"].rsplit("/", 1)[-1], text)
     raw = _metadata(source)
     if raw is None:
         return None
@@ -142,6 +195,7 @@ SETS = (
     ("fresh held-out 2", "fresh_held_out_2"),
     ("fresh held-out 3", "fresh_held_out_3"),
     ("fresh held-out 4", "fresh_held_out_4"),
+    ("fresh held-out 5", "fresh_held_out_5"),
 )
 REPEATS = 3
 
@@ -220,7 +274,7 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[
             continue
         loaded = load_document(spec["source"])
         if loaded is None:
-            problems.append(f"{spec['source']} is neither installed nor downloaded (--download): skipped")
+            problems.append(missing(spec["source"]))
             continue
         name, body = loaded
         doc = sl.parse_document(body, name)
