@@ -308,7 +308,7 @@ def test_a_name_a_text_spells_as_code_points_at_its_definition(workspace):
 
 
 def test_a_name_with_many_definitions_points_at_none(tmp_path, index_dir):
-    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    from tokenlean.indexers.indexer import IndexOptions
     from tokenlean.tools import strategies
     from tokenlean.tools.workspace import Workspace, WorkspaceOptions
 
@@ -317,10 +317,9 @@ def test_a_name_with_many_definitions_points_at_none(tmp_path, index_dir):
     for i in range(strategies.MAX_DEFINITIONS + 1):  # one name defined too often to say which
         (root / "pkg" / f"m{i}.py").write_text("def run_step(x):\n    return x\n")
     (root / "pkg" / "one.py").write_text("def load_plan(x):\n    return x\n")
-    location = index_dir if isinstance(index_dir, str) else tmp_path / "ix"
-    Indexer(root, location, IndexOptions(workers=1)).run()
-    ws = Workspace([root], WorkspaceOptions(index_dir=location))
+    ws = Workspace([root], WorkspaceOptions(index_dir=index_dir, index=IndexOptions(vectors="off")))
     try:
+        ws.update(root)
         store = ws.store(root)
         found = strategies.definitions(store, plan("after `run_step` the `load_plan` result is empty"), 10)
         rows = store.chunks(found, text=False)
@@ -330,7 +329,7 @@ def test_a_name_with_many_definitions_points_at_none(tmp_path, index_dir):
 
 
 def test_a_file_gives_at_most_max_per_file_places(tmp_path, index_dir):
-    from tokenlean.indexers.indexer import Indexer, IndexOptions
+    from tokenlean.indexers.indexer import IndexOptions
     from tokenlean.tools.search import MAX_PER_FILE
     from tokenlean.tools.workspace import Workspace, WorkspaceOptions
 
@@ -345,9 +344,7 @@ def test_a_file_gives_at_most_max_per_file_places(tmp_path, index_dir):
     )
     (root / "pkg" / "billing.py").write_text(body + "\n")
     (root / "pkg" / "other.py").write_text("def refund(ledger):\n    return invoice_total(ledger)\n")
-    location = index_dir if isinstance(index_dir, str) else tmp_path / "ix"
-    Indexer(root, location, IndexOptions(workers=1)).run()
-    ws = Workspace([root], WorkspaceOptions(index_dir=location))
+    ws = Workspace([root], WorkspaceOptions(index_dir=index_dir, index=IndexOptions(vectors="off")))
     try:
         r = search(ws, "invoice_total ledger", limit=20, budget_tokens=5000)
         places = [h.path for h in r.hits + r.omitted]
