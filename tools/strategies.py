@@ -40,13 +40,20 @@ def lexical_scored(store: Store, plan: QueryPlan, limit: int) -> list[tuple[int,
     return store.lexical(terms, limit)
 
 
+def _name_and_hint(ident: str) -> tuple[str, str] | None:
+    """`Parser.parse` -> ("parse", "Parser"); `parse` -> ("parse", ""); None when nothing is left."""
+    parts = [p for p in _SEPARATORS.split(ident) if p]
+    return (parts[-1], parts[-2] if len(parts) > 1 else "") if parts else None
+
+
+def _under(symbol: SymbolRow, hint: str) -> bool:
+    """Whether a definition's own parent is the one a qualified name gave (`Parser` of `Parser.parse`)."""
+    return symbol.parent.split(".")[-1].lower() == hint.lower()
+
+
 def _names(plan: QueryPlan) -> list[tuple[str, str]]:
     """(name, parent hint) pairs to look up: identifiers named in the query, else its rarer words."""
-    out = []
-    for ident in plan.identifiers:
-        parts = [p for p in _SEPARATORS.split(ident) if p]
-        if parts:
-            out.append((parts[-1], parts[-2] if len(parts) > 1 else ""))
+    out = [pair for pair in map(_name_and_hint, plan.identifiers) if pair]
     if not out:
         out = [(t, "") for t in plan.terms if len(t) >= 4]
     return list(dict.fromkeys(out))[:MAX_SYMBOL_NAMES]
@@ -64,7 +71,7 @@ def symbols(store: Store, plan: QueryPlan, limit: int) -> list[int]:
         # (`formatRemoteURL` before Go's exported `FormatRemoteURL` in another package).
         found = sorted(
             each[name.lower()],
-            key=lambda s: (bool(hint) and s.parent.split(".")[-1].lower() != hint.lower(), s.name != name),
+            key=lambda s: (bool(hint) and not _under(s, hint), s.name != name),
         )
         exact += found
         if plan.identifiers and len(name) >= 3:
@@ -85,19 +92,15 @@ def symbols(store: Store, plan: QueryPlan, limit: int) -> list[int]:
 def definitions(store: Store, plan: QueryPlan, limit: int) -> list[int]:
     """The definitions of the names a text spells as code (`Parser.parse`, `max_form_parts`), when a
     name has at most MAX_DEFINITIONS of them (under the named parent, if one is named)."""
-    pairs = []
-    for ident in plan.identifiers:
-        parts = [p for p in _SEPARATORS.split(ident) if p]
-        if parts and is_code_like(ident):
-            pairs.append((parts[-1], parts[-2] if len(parts) > 1 else ""))
-    pairs = list(dict.fromkeys(pairs))[:MAX_SYMBOL_NAMES]
+    coded = (_name_and_hint(ident) for ident in plan.identifiers if is_code_like(ident))
+    pairs = list(dict.fromkeys(pair for pair in coded if pair))[:MAX_SYMBOL_NAMES]
     # Enough rows to find the named parent's own among a common name's definitions (`Arg::new`).
     each = _exact_each(store, [name for name, _ in pairs], 20) if pairs else {}
     ranked: list[int] = []
     for name, hint in pairs:
         found = each.get(name.lower(), [])
         if hint:
-            found = [s for s in found if s.parent.split(".")[-1].lower() == hint.lower()] or found
+            found = [s for s in found if _under(s, hint)] or found
         if len(found) > MAX_DEFINITIONS:
             continue
         ranked += [s.chunk_id for s in found if s.chunk_id is not None and s.chunk_id not in ranked]
