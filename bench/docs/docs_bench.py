@@ -123,8 +123,8 @@ def _git_file(repo_name: str, commit: str, path: str) -> str | None:
 def missing(source: str) -> str:
     """The line saying why a document was skipped and how to get it."""
     if m := GIT_SOURCE.fullmatch(source):
-        env = _benchlib().ENV_GIT_ROOT
-        root = os.environ.get(env) or "/work/.mirror"  # benchlib.git_dir's default
+        lib = _benchlib()
+        env, root = lib.ENV_GIT_ROOT, lib.git_root_dir()
         slug = m["repo"].replace("/", "+")
         return (
             f"{source}: no git directory with commit {m['commit'][:12]} under {root} (clone it bare: "

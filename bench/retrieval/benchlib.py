@@ -17,6 +17,7 @@ REPOS_FILE = HERE / "repos.json"
 RESULTS_DIR = HERE / "results"
 ENV_CACHE = "TOKENLEAN_BENCH_CACHE"
 ENV_GIT_ROOT = "TOKENLEAN_BENCH_GIT_ROOT"
+DEFAULT_GIT_ROOT = "/work/.mirror"  # where the fetch tool puts <owner>+<name>/repo
 
 # Main language family of a repository -> the tokenlean language names that belong to it.
 FAMILIES: dict[str, frozenset[str]] = {
@@ -85,7 +86,7 @@ def git_dir(repo: Repo, git_root: str | None, overrides: dict[str, str]) -> Path
     (the layout of the mirror tool) or `<root>/<owner>+<name>.git` (a `git clone --bare`)."""
     if repo.name in overrides:
         return Path(overrides[repo.name])
-    root = Path(git_root or os.environ.get(ENV_GIT_ROOT) or "/work/.mirror")
+    root = git_root_dir(git_root)
     for candidate in (root / repo.slug / "repo", root / f"{repo.slug}.git", root / repo.slug):
         if (candidate / "objects").is_dir() or (candidate / ".git").exists():
             return candidate
@@ -93,6 +94,12 @@ def git_dir(repo: Repo, git_root: str | None, overrides: dict[str, str]) -> Path
         f"no git directory for {repo.name} under {root}: run `git clone --bare {repo.url} "
         f"{root / (repo.slug + '.git')}` or pass --git-dir {repo.name}=PATH"
     )
+
+
+def git_root_dir(git_root: str | None = None) -> Path:
+    """The folder holding the repositories' git directories: the one given, else $TOKENLEAN_BENCH_GIT_ROOT,
+    else DEFAULT_GIT_ROOT."""
+    return Path(git_root or os.environ.get(ENV_GIT_ROOT) or DEFAULT_GIT_ROOT)
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
