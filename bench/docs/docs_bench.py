@@ -196,6 +196,7 @@ SETS = (
     ("fresh held-out 3", "fresh_held_out_3"),
     ("fresh held-out 4", "fresh_held_out_4"),
     ("fresh held-out 5", "fresh_held_out_5"),
+    ("fresh held-out 6", "fresh_held_out_6"),
 )
 REPEATS = 3
 
