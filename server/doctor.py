@@ -99,6 +99,27 @@ def _sqlite() -> Check:
     return Check("sqlite", "ok", f"SQLite {sqlite3.sqlite_version}: FTS5 and trigram available; {note}")
 
 
+def _embeddings(cfg: Config) -> Check:
+    if cfg.vectors == "off":
+        return Check(
+            "embeddings", "ok", "off (vectors = off): no vector strategy in search; slicing ranks by words"
+        )
+    from tokenlean.indexers import embeddings
+
+    profile = "quality" if cfg.vectors == "quality" else "fast"
+    try:
+        model = embeddings.embedder(profile)
+        model.embed(["probe"])
+    except embeddings.EmbeddingsUnavailable as exc:
+        return Check(
+            "embeddings",
+            "warn" if cfg.vectors == "auto" else "fail",
+            f"{exc}; without them search has no vector strategy and slicing ranks by words only",
+            "pip install 'tokenlean[vectors]' (no download at run time: the model ships with tokenlean)",
+        )
+    return Check("embeddings", "ok", f"{model.name} loads offline: vector search and slicing use it")
+
+
 def _roots(cfg: Config) -> list[Check]:
     from tokenlean.indexers.backends import backend
 
@@ -292,6 +313,7 @@ def run_checks(cfg: Config, start_server: bool = True) -> list[Check]:
         _grammars,
         _tokenizer,
         _sqlite,
+        lambda: _embeddings(cfg),
         lambda: _roots(cfg),
         lambda: _ledger(cfg),
     ]

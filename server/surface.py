@@ -309,7 +309,13 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 )
                 return Output(slice_mod.fetch_text(fetched), fetched.document_tokens, root=root)
             result = slice_mod.slice_document(
-                content, name, role, roles=roles, budget_tokens=allowance.budget_tokens, summary=summary
+                content,
+                name,
+                role,
+                roles=roles,
+                budget_tokens=allowance.budget_tokens,
+                summary=summary,
+                scorers=slice_mod.WORD_SCORERS if cfg.vectors == "off" else slice_mod.DEFAULT_SCORERS,
             )
             return Output(slice_mod.slice_text(result), result.document_tokens, root=root)
 

@@ -105,6 +105,7 @@ def test_doctor_reports_each_check_and_starts_the_server(repo):
     checks = {c["name"]: c for c in json.loads(r.output)}
     assert checks["grammars"]["status"] == "ok" and checks["tokenizer"]["status"] == "ok"
     assert checks["sqlite"]["status"] == "ok"
+    assert checks["embeddings"]["status"] == "ok" and "static-minilm" in checks["embeddings"]["detail"]
     assert checks[f"index {repo.name}"]["detail"].startswith("6 files")
     assert (
         checks["server"]["status"] == "ok"

@@ -160,3 +160,22 @@ async def test_slice_cuts_a_long_table_to_the_rows_the_role_needs(server, repo):
     out = text(r)
     assert "== s3 Parameters · lines 9-28 · trimmed, the whole section is 333 tokens: fetch s3" in out
     assert "| `stop_event` | `Event` | Set by the server on shutdown |" in out and "option_3" not in out
+
+
+async def test_slice_ranks_by_meaning_too_unless_vectors_are_off(repo, index_dir):
+    pytest.importorskip("model2vec")
+    from test_slice import LINTASTIC
+
+    (repo / "docs/lint.md").write_text(LINTASTIC)
+    role = {"path": "docs/lint.md", "role": "tech lead: what are its limitations?", "summary": False}
+    answers = {}
+    for vectors in ("auto", "off"):
+        cfg = load_config([repo], index_dir=index_dir, vectors=vectors)
+        ws = Workspace(cfg.roots, cfg.workspace_options())
+        try:
+            async with Client(build_server(ws, cfg, cfg.open_ledger())) as client:
+                answers[vectors] = text(await client.call_tool("slice", role))
+        finally:
+            ws.close()
+    assert "== s10 Why you might pick something else" in answers["auto"]
+    assert "nothing in the document matches" in answers["off"]

@@ -901,3 +901,155 @@ def test_a_role_slice_costs_at_most_half_the_document():
     assert result.roles[0].omitted  # what did not fit is listed by id, to fetch
     both = slice_document(text, "site.md", roles=["eviction", "oldest pages"], budget_tokens=6000)
     assert all(r.budget <= slicer.MAX_DOCUMENT_SHARE * doc.tokens for r in both.roles)
+
+
+LINTASTIC = "# Lintastic\n\nLintastic checks code.\n\n" + "\n\n".join(
+    f"## {title}\n\n{body}"
+    for title, body in [
+        ("Installation", "Install the package with pip and check the version it prints."),
+        (
+            "Configuration file",
+            "Settings live in a TOML file in the project folder; every key has a default.",
+        ),
+        ("Command line", "The command takes a folder and prints a report of what it found."),
+        ("Output formats", "Reports can be written as JSON, as Markdown tables or as plain text."),
+        ("Plugins", "Plugins are Python packages that register an entry point and receive each file."),
+        ("Caching", "Results are kept in a cache folder keyed by the file's hash, so reruns are quick."),
+        ("Logging", "Log lines go to standard error; set the level with an environment variable."),
+        ("Editor integration", "An editor extension shows the findings inline as you type."),
+        (
+            "Why you might pick something else",
+            "It is slow on very large monorepos, it cannot read binary files, and its rules cover only "
+            "three languages.",
+        ),
+        ("Contributing", "Open a pull request with a test for every change; the CI runs the whole suite."),
+        ("License", "The code is under the MIT license."),
+        ("Acknowledgements", "Thanks to everyone who sent patches and reported bugs."),
+        ("Release process", "Tag the commit, push the tag and the CI publishes the wheel."),
+    ]
+)
+
+
+def test_embeddings_find_the_section_that_shares_no_word_with_the_role():
+    pytest.importorskip("model2vec")
+    from tokenlean.tools import slice as sl
+
+    assert sl.embedding_note() is None  # the fast model ships with tokenlean
+    role = "tech lead: what are its limitations?"
+    assert slice_document(LINTASTIC, "lint.md", role, scorers=sl.WORD_SCORERS).roles[0].pieces == []
+    pieces = slice_document(LINTASTIC, "lint.md", role).roles[0].pieces
+    assert [p.title_path for p in pieces] == ["Why you might pick something else"]
+
+
+class _Supporting:
+    name = "support"
+    supporting = True
+
+    def scores(self, query: Query, doc) -> list[float]:
+        return [1.0 if s.title == "Contributing" else 0.0 for s in doc.sections]
+
+
+def test_a_supporting_signal_adds_sections_but_never_pushes_out_what_the_words_found():
+    from tokenlean.tools.slice import WORD_SCORERS as words
+
+    alone = slice_document(GUIDE, "guide.md", "cache eviction", summary=False, scorers=words)
+    found = {p.title_path for p in alone.roles[0].pieces}
+    # a strong supporting score on another section: as a full signal it would raise the bar past
+    # the weaker word matches
+    supported = slice_document(
+        GUIDE, "guide.md", "cache eviction", summary=False, scorers=(*words, (_Supporting(), 5.0))
+    )
+    assert {p.title_path for p in supported.roles[0].pieces} == found | {"Contributing"}
+
+
+def test_without_an_embedding_model_sections_are_ranked_by_words_and_the_reason_is_kept(monkeypatch):
+    from tokenlean.tools import slice as sl
+
+    monkeypatch.setattr(sl, "EMBEDDING_PROFILE", "no-such-profile")
+    monkeypatch.setattr(sl, "_embedding_state", {})
+    assert "unknown embedding profile" in sl.embedding_note()
+    pieces = slice_document(GUIDE, "guide.md", "cache eviction", summary=False).roles[0].pieces
+    assert "Caching > Cache eviction" in {p.title_path for p in pieces}
+
+
+def test_an_entry_with_the_questions_rare_words_is_kept_and_common_ones_left_out():
+    releases = [
+        f"### 1.{k}.0\n\n" + "\n".join(f"- Changed the colour of widget {k}.{j}." for j in range(6))
+        for k in range(8)
+    ]
+    releases[3] += "\n- The password hash default is now scrypt, with a random 16-byte salt."
+    releases[3] += "\n" + "\n".join(f"- Changed the label of button {j}." for j in range(30))
+    text = "# Widgets\n\nWidgets draws widgets.\n\n## Changelog\n\n" + "\n\n".join(releases)
+    question = "how did the default password hash change over the releases?"
+    pieces = {p.title_path: p for p in slice_document(text, "w.md", question, summary=False).roles[0].pieces}
+    release = pieces["Changelog > 1.3.0"]
+    assert not release.complete and "password hash default is now scrypt" in release.text
+    assert "button 4" not in release.text  # `changed` is in every entry: it does not hold the question
+
+
+def test_named_releases_that_cannot_all_be_whole_are_cut_to_the_entries_on_the_question():
+    releases = [
+        f"### 2.{k}.0\n\n"
+        + "\n".join(f"- Rendering of layout {k}.{j} is faster with large tiles." for j in range(20))
+        + f"\n- Python 3.{k + 5} is no longer supported."
+        for k in range(8, 0, -1)
+    ]
+    text = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(releases)
+    question = "which Python versions has each release since 2.0 dropped support for?"
+    result = slice_document(text, "tiler.md", question, summary=False, budget_tokens=1000)
+    pieces = {p.title_path: p for p in result.roles[0].pieces}
+    assert set(pieces) == {f"Changelog > 2.{k}.0" for k in range(1, 9)}  # all eight fit, each cut
+    assert all(
+        f"Python 3.{k + 5} is no longer supported" in pieces[f"Changelog > 2.{k}.0"].text for k in range(1, 9)
+    )
+    assert not any("layout 3.4" in p.text for p in pieces.values())
+    one = slice_document(text, "tiler.md", "which Python versions did 2.8.0 drop?", summary=False)
+    assert {p.title_path: p.complete for p in one.roles[0].pieces}["Changelog > 2.8.0"]  # fits: whole
+
+
+def test_a_part_that_starts_inside_a_list_item_is_still_split_into_items():
+    from tokenlean.tools.slice import _units
+
+    lines = [
+        "    rest of the last item of the previous part.",
+        "-   Item two about hashing.",
+        "-   Item three.",
+    ]
+    assert _units(lines, "rst") == [(0, 0, None), (1, 1, None), (2, 2, None)]
+
+
+def test_the_gist_reads_inline_html_as_its_text():
+    lead = 'Clia builds <abbr title="command line interface">CLI</abbr> apps that users love.'
+    text = f"# Clia\n\n{lead}\n\n## Usage\n\nRun it.\n"
+    gist = slice_document(text, "clia.md", "usage").summary.gist
+    assert gist == "Clia builds CLI apps that users love."
+
+
+def test_a_trimmed_list_keeps_the_items_that_hold_the_question():
+    releases = [
+        f"### 2.{k}.0\n\n"
+        + "\n".join(f"- Rendering of layout {k}.{j} is faster with large tiles." for j in range(12))
+        + f"\n- Python 3.{k + 5} is no longer supported."
+        for k in range(8, 0, -1)
+    ]
+    text = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(releases)
+    question = "which Python versions has each release since 2.0 dropped support for?"
+    result = slice_document(text, "tiler.md", question, summary=False, budget_tokens=900)
+    trimmed = [p for p in result.roles[0].pieces if not p.complete]
+    assert trimmed  # short releases are not focused: the ones that do not fit whole are trimmed
+    for p in trimmed:  # the item on the question first (then its neighbours), not the heading alone
+        k = int(p.title_path.split(".")[1])
+        assert f"Python 3.{k + 5} is no longer supported." in p.text
+
+
+def test_a_word_in_most_titles_does_not_keep_a_section_whole():
+    releases = [
+        f"## Version 1.{k}.0\n\n" + "\n".join(f"- Changed the colour of widget {k}.{j}." for j in range(30))
+        for k in range(8)
+    ]
+    releases[3] += "\n- The password hash default is now scrypt."
+    text = "# Widgets\n\nWidgets draws widgets.\n\n" + "\n\n".join(releases)
+    question = "in which version did the password hash default change?"
+    pieces = {p.title_path: p for p in slice_document(text, "w.md", question, summary=False).roles[0].pieces}
+    release = pieces["Version 1.3.0"]  # `version` is in every release's title: it says nothing of this one
+    assert not release.complete and "password hash default is now scrypt" in release.text

@@ -3,12 +3,12 @@
 A document is split by its own structure: Markdown, reStructuredText and AsciiDoc headings,
 definitions for source code, groups of paragraphs for plain text. A slice is a short summary of
 the whole (title, outline with token sizes, an extractive gist) plus the sections that matter to
-the role, ranked by BM25 and a second signal, whole where they fit and cut at paragraph
+the role, ranked by BM25, headings and embeddings, whole where they fit and cut at paragraph
 boundaries where they do not. Section ids are positional (`s1`, `s2`, ...): the same text always
 gives the same ids, and any section left out can be fetched by its id.
 
 Relevance signals are `Scorer`s combined by weight (BM25, the heading match, the releases a
-question names), so an embedding similarity can join them later without changing anything else.
+question names, and embedding similarity as a supporting signal when the `vectors` extra is there).
 On top of the scores, `ranking` uses the document's own structure: release notes count for less
 unless the question asks what changed, a heading with no text is never a piece, and a relevant
 section leads to the sections it names or shares rare names with and to its sibling entries.
@@ -53,6 +53,7 @@ GIST_SHARE, GIST_MIN_TOKENS = 0.02, 40
 OUTLINE_SHARE, OUTLINE_MIN_TOKENS = 0.05, 60
 SUBJECT_SHARE = 0.7  # a term in this share of the sections is the document's subject: it does not rank
 SUBJECT_MIN_SECTIONS = 5  # ... when there are this many sections to tell
+COMMON_TITLE_SHARE = 0.25  # a term in this share of the titles says nothing of what a section is about
 NAMED_FIRST = True  # the notes of the releases a question names fill a slice first (whole, else trimmed)
 RELEVANCE_FLOOR = 0.3  # a section scoring below this share of the best one is not relevant
 CHANGELOG_PRIOR = 0.5  # release notes' share of their score, unless the question asks what changed
@@ -388,6 +389,7 @@ class Document:
         )
         self.tokens = tokens.count(text)
         self.summaries: dict[tuple[int, int], tuple[str, list[str]]] = {}
+        self._vectors: dict[str, Any] = {}
 
     @cached_property
     def body_terms(self) -> list[list[str]]:
@@ -400,6 +402,15 @@ class Document:
             (frozenset(text_terms(s.path[-1])), frozenset(text_terms(" ".join(s.path[:-1]))))
             for s in self.sections
         ]
+
+    @cached_property
+    def common_title_terms(self) -> frozenset[str]:
+        """Terms in the own titles of at least COMMON_TITLE_SHARE of the sections (`version` in
+        `Version 2.0.0` of every release): a title holding one says nothing of what it is about."""
+        if len(self.sections) < SUBJECT_MIN_SECTIONS:
+            return frozenset()
+        df = Counter(t for own, _ in self.title_terms for t in own)
+        return frozenset(t for t, k in df.items() if k >= COMMON_TITLE_SHARE * len(self.sections))
 
     @cached_property
     def path_terms(self) -> list[tuple[frozenset[str], ...]]:
@@ -559,6 +570,14 @@ class Document:
             for body, (own, above) in zip(self.body_terms, self.title_terms, strict=True)
         ]
         return Okapi(corpus) if any(corpus) else None
+
+    def vectors(self, model: Any) -> Any:
+        """Each section's embedding (title path, then text) under `model`, computed once per model."""
+        found = self._vectors.get(model.name)
+        if found is None:
+            found = model.embed([f"{s.title_path}\n{s.text}" for s in self.sections])
+            self._vectors[model.name] = found
+        return found
 
     def by_id(self) -> dict[str, Section]:
         return {s.id: s for s in self.sections}
@@ -871,7 +890,8 @@ class Scorer(Protocol):
     """A relevance signal: one score per section of `doc`, higher is better, 0 when unrelated.
 
     Scores are normalised by their maximum before they are combined, so only their ratios matter.
-    An embedding scorer would embed `query.text` and each section's text (cached on `doc`).
+    A scorer with `supporting = True` adds to scores but not to the best score that decides which
+    sections are relevant (see `EmbeddingScorer`).
     """
 
     name: str
@@ -975,11 +995,64 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
+class EmbeddingScorer:
+    """How close each section (title path and text) is in meaning to the role, by the static
+    embedding model of the vector strategy's fast profile (`vectors` extra).
+
+    It can find what shares no word with the role (`Why should I use it?` for "strengths and
+    limits"), but it is weak evidence: every section of a document is somewhat close to any role
+    about it, and on the docs bench it is about as often wrong as right. So only the similarity
+    above the SIMILARITY_QUANTILE of the document's sections counts, documents with fewer than
+    MIN_EMBEDDING_SECTIONS sections are not scored, and it is `supporting`: it raises sections'
+    scores but not the bar they are judged against (the best score of the other signals), so it
+    can add a section to a slice but never push out one the words found.
+    Without the `vectors` extra it scores nothing; `embedding_note()` says why.
+    """
+
+    name = "embedding"
+    supporting = True
+
+    def scores(self, query: Query, doc: Document) -> list[float]:
+        model = _embedder()
+        if model is None or len(doc.sections) < MIN_EMBEDDING_SECTIONS:
+            return [0.0] * len(doc.sections)
+        sims = doc.vectors(model) @ model.embed([query.text])[0]
+        floor = float(sorted(sims)[int(len(sims) * SIMILARITY_QUANTILE)])
+        return [max(0.0, float(s) - floor) for s in sims]
+
+
+EMBEDDING_PROFILE = "fast"
+MIN_EMBEDDING_SECTIONS = 12  # in fewer sections, the closest few in meaning are noise
+SIMILARITY_QUANTILE = 0.8  # only the similarity above this quantile of the document's sections counts
+_embedding_state: dict[str, Any] = {}
+
+
+def _embedder() -> Any:
+    """The embedder, loaded once; None (and the reason in `embedding_note()`) when it cannot be."""
+    if "model" not in _embedding_state:
+        from tokenlean.indexers import embeddings
+
+        try:
+            _embedding_state["model"] = embeddings.embedder(EMBEDDING_PROFILE)
+        except embeddings.EmbeddingsUnavailable as exc:
+            _embedding_state["model"] = None
+            _embedding_state["why"] = str(exc)
+    return _embedding_state["model"]
+
+
+def embedding_note() -> str | None:
+    """Why sections are ranked without embeddings, or None when they are not."""
+    return None if _embedder() is not None else _embedding_state.get("why")
+
+
 DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
     (Bm25Scorer(), 1.0),
     (HeadingScorer(), 0.6),
     (ReleaseScorer(), 0.6),
+    (EmbeddingScorer(), 0.5),
 )
+# Without the supporting signals (embeddings): a server started with vectors off.
+WORD_SCORERS = tuple(s for s in DEFAULT_SCORERS if not getattr(s[0], "supporting", False))
 
 
 @dataclass
@@ -1017,20 +1090,25 @@ def ranking(
         # (a version and a link) above what those releases changed.
         query = query.without({t for t in query.weights if _VERSION.fullmatch(t)})
     combined = [0.0] * len(doc.sections)
+    lead = [0.0] * len(doc.sections)  # what the scorers other than supporting ones give: the bar
     for scorer, weight in scorers:
         raw = scorer.scores(query, doc)
         top = max(raw, default=0.0)
         if top > 0:
+            supporting = getattr(scorer, "supporting", False)
             for i, s in enumerate(raw):
                 combined[i] += weight * s / top
+                if not supporting:
+                    lead[i] += weight * s / top
     # A heading with no text of its own says nothing its children's title paths do not. Including
     # a section that is a large share of the document is most of the way to reading all of it:
     # such a section needs a stronger match.
-    combined = [
-        0.0 if bare else c * (1 - s.tokens / doc.tokens)
-        for c, s, bare in zip(combined, doc.sections, doc.bare, strict=True)
+    size = [
+        0.0 if bare else 1 - s.tokens / doc.tokens for s, bare in zip(doc.sections, doc.bare, strict=True)
     ]
-    best = max(combined, default=0.0)
+    combined = [c * f for c, f in zip(combined, size, strict=True)]
+    # When no word matches, meaning alone is what there is to go by.
+    best = max((c * f for c, f in zip(lead, size, strict=True)), default=0.0) or max(combined, default=0.0)
     if best <= 0:
         return Ranking([], [])
     prior = _priors(doc, query, scoped)
@@ -1241,7 +1319,13 @@ def _plain(sentence: str) -> str:
     sentence = re.sub(r"(?<![\w*])\*{1,2}([^*\s][^*]*?)\*{1,2}(?![\w*])", r"\1", sentence)
     sentence = re.sub(r"`([^`<]*?)\s*<[^>]*>`_{1,2}", r"\1", sentence)
     sentence = sentence.replace("**", "").replace("``", "`")
+    sentence = _INLINE_TAG.sub("", sentence)  # `<abbr title="...">CLI</abbr>` reads as `CLI`
     return " ".join(sentence.split())
+
+
+_INLINE_TAG = re.compile(
+    r"(?i)</?(?:a|abbr|b|br|code|del|em|i|img|ins|kbd|mark|p|s|small|span|strong|sub|sup|u)(?:\s[^<>]*)?/?>"
+)
 
 
 def _prose_paragraphs(text: str) -> list[str]:
@@ -1388,20 +1472,22 @@ def _guarded(section: Section, text: str, name: str, complete: bool, score: floa
 
 
 def _trim(doc: Document, section: Section, allowance: int, query: Query | None) -> str | None:
-    """The section cut to `allowance` tokens at paragraph boundaries, or None if nothing fits.
+    """The section cut to `allowance` tokens at paragraph, list item or table row boundaries, or
+    None if nothing fits.
 
     The first paragraph (the heading and its lead) stays; the others are taken by how much of the
-    query they hold, then by closeness to those that hold it (their context), then in order; they
-    are put back in document order with each gap marked by the lines left out.
+    query they hold (its rarer words count for more), then by closeness to those that hold it (their
+    context), then in order; a table row brings its header. They are put back in document order
+    with each gap marked by the lines left out.
     """
     lines = section.text.split("\n")
-    blocks = _blocks(lines, 0, len(lines) - 1, doc.format)
-    if not blocks:
+    units = _units(lines, doc.format)
+    if not units:
         return None
+    blocks = [(a, b) for a, b, _ in units]
     texts = ["\n".join(lines[a : b + 1]) for a, b in blocks]
     costs = [c + 1 for c in tokens.count_many(texts)]
-    weights = query.weights if query else {}
-    relevance = [sum(weights.get(t, 0.0) for t in set(text_terms(t))) for t in texts]
+    relevance = _held(doc, query, texts) if query else [0.0] * len(texts)
     anchors = [k for k, r in enumerate(relevance) if r > 0] or [0]
     order = sorted(range(1, len(blocks)), key=lambda k: (-relevance[k], min(abs(k - a) for a in anchors), k))
     if costs[0] > allowance:  # the lead paragraph alone is too long: its first lines
@@ -1416,14 +1502,28 @@ def _trim(doc: Document, section: Section, allowance: int, query: Query | None) 
     chosen = [0]
     spent = costs[0]
     for k in order:
-        if spent + costs[k] + 10 <= allowance:
-            chosen.append(k)
-            spent += costs[k]
+        if k in chosen:
+            continue
+        header = units[k][2]
+        need = [k] if header is None or header in chosen else [header, k]
+        if spent + sum(costs[j] for j in need) + 10 <= allowance:
+            chosen.extend(need)
+            spent += sum(costs[j] for j in need)
     while True:
         text = _assemble(lines, blocks, sorted(chosen), section)
         if tokens.count(text) <= allowance or len(chosen) == 1:
             return text
         chosen.pop()  # the markers cost more than estimated: give back the last block taken
+
+
+def _held(doc: Document, query: Query, texts: list[str]) -> list[float]:
+    """How much of the query each text holds: its terms' weights times their idf in the document."""
+    idf = doc.bm25.idf if doc.bm25 is not None else {}
+    out = []
+    for text in texts:
+        terms = set(text_terms(text))
+        out.append(sum(w * idf.get(t, 1.0) for t, w in query.weights.items() if t in terms))
+    return out
 
 
 def _assemble(lines: list[str], blocks: list[tuple[int, int]], chosen: list[int], section: Section) -> str:
@@ -1466,11 +1566,13 @@ def _units(lines: list[str], fmt: str) -> list[tuple[int, int, int | None]]:
             header = len(units)
             units.append((a, a + 1, None))
             units.extend((r, r, header) for r in range(a + 2, b + 1))
-        elif _BULLET.match(first):
-            base = _indent(first)
+        elif bullets := [r for r in range(a, b + 1) if _BULLET.match(lines[r])]:
+            # A list, or the end of one a split section's part starts within (its first lines the
+            # rest of an item): each item from its bullet on.
+            base = _indent(lines[bullets[0]])
             start = a
-            for r in range(a + 1, b + 1):
-                if _BULLET.match(lines[r]) and _indent(lines[r]) == base:
+            for r in bullets:
+                if r > start and _indent(lines[r]) == base:
                     units.append((start, r - 1, None))
                     start = r
             units.append((start, b, None))
@@ -1484,20 +1586,25 @@ FOCUS_MIN_TOKENS = 250  # a shorter section is always given whole: its context i
 FOCUS_SHARE = 0.5  # a section is focused when the parts holding the query are at most this share of it
 FOCUS_MIN_RELEVANCE = 0.7  # a part holds the query with one of its own words or two expansion words
 FOCUS_ENTRY_SHARE = 0.5  # only an enumeration is focused: list items and table rows hold this share of it
+FOCUS_NAMED = True  # the releases a question names are focused too when they do not all fit whole
+FOCUS_BEST_SHARE = 0.5  # of the entries holding the query, those with this share of the best one's rare words
 
 
-def _focused(doc: Document, i: int, query: Query, allowance: int, score: float) -> Piece | None:
+def _focused(
+    doc: Document, i: int, query: Query, allowance: int, score: float, named_whole: bool = True
+) -> Piece | None:
     """A long enumeration (mostly list items or table rows) whose title says nothing of the query
     and whose matches sit in a few of its entries, cut to those (with a table's header and the
     section's lead), when that is at most FOCUS_SHARE of it; else None. A parameter table, a list
     of features or fixes that mentions the query once is given as that mention, not whole. Prose
     and how-tos stay whole (their paragraphs and code lean on each other), and so do release notes
-    of the releases a question names: they are about it whole."""
+    of the releases a question names: they are about it whole, unless they cannot all be given
+    whole (`named_whole` false): then the entries on the question's topic are its answer."""
     section = doc.sections[i]
     if (
         section.tokens < FOCUS_MIN_TOKENS
-        or doc.title_terms[i][0] & query.weights.keys()
-        or query.names_release(doc.release[i])
+        or (doc.title_terms[i][0] - doc.common_title_terms) & query.weights.keys()
+        or (named_whole and query.names_release(doc.release[i]))
     ):
         return None
     lines = section.text.split("\n")
@@ -1513,6 +1620,10 @@ def _focused(doc: Document, i: int, query: Query, allowance: int, score: float) 
     matched = [k for k, r in enumerate(relevance) if r >= FOCUS_MIN_RELEVANCE]
     if not matched:
         return None
+    # Of those, the entries holding the question's rarer words: in release notes `changed` is in
+    # every entry, the one on the password hash is the answer.
+    held = dict(zip(matched, _held(doc, query, [texts[k] for k in matched]), strict=True))
+    matched = [k for k in matched if held[k] >= FOCUS_BEST_SHARE * max(held.values())]
     chosen = {0, *matched, *(units[k][2] for k in matched if units[k][2] is not None)}
     kept = sorted(chosen)
     text = _assemble(lines, [(a, b) for a, b, _ in units], kept, section)
@@ -1592,9 +1703,10 @@ def _fill(doc: Document, query: Query, found: Ranking, allowance: int, role: str
         ranked,
         key=lambda r: (r[0] not in named, -r[1] / (1 + doc.sections[r[0]].tokens / space), r[0]),
     )
+    named_whole = not FOCUS_NAMED or sum(doc.sections[i].tokens for i in named) <= remaining
     left: list[tuple[int, float]] = []
     for i, score in order:
-        piece = _focused(doc, i, query, remaining, score) if FOCUS_SHARE else None
+        piece = _focused(doc, i, query, remaining, score, named_whole) if FOCUS_SHARE else None
         piece = piece or _whole(doc, doc.sections[i], remaining, score)
         if piece is None and i in named and remaining > 0:  # trimmed, before what is not the answer
             piece = _piece(doc, doc.sections[i], remaining, query, score)
