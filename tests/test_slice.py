@@ -1053,3 +1053,19 @@ def test_a_word_in_most_titles_does_not_keep_a_section_whole():
     pieces = {p.title_path: p for p in slice_document(text, "w.md", question, summary=False).roles[0].pieces}
     release = pieces["Version 1.3.0"]  # `version` is in every release's title: it says nothing of this one
     assert not release.complete and "password hash default is now scrypt" in release.text
+
+
+def test_a_trimmed_table_keeps_its_header_with_the_rows():
+    rows = "\n".join(
+        f"| `cache_{k}` | `int` | Size of the cache for shard {k} of the store |"
+        if k % 3
+        else f"| `level_{k}` | `str` | Log level of worker {k} |"
+        for k in range(30)
+    )
+    text = f"# Store\n\nA store.\n\n## Options\n\n| Option | Type | Meaning |\n|---|---|---|\n{rows}\n"
+    assert len(parse_document(text, "store.md").sections) == 2  # one table, not split in parts
+    result = slice_document(text, "store.md", "cache size", summary=False, budget_tokens=300)
+    (piece,) = result.roles[0].pieces
+    assert not piece.complete  # most rows say cache: not focused, trimmed to what fits
+    assert piece.text.startswith("## Options\n\n| Option | Type | Meaning |\n|---|---|---|\n")  # the header
+    assert "`cache_1`" in piece.text and "`level_" not in piece.text  # the rows holding the question

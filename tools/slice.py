@@ -1499,21 +1499,22 @@ def _trim(doc: Document, section: Section, allowance: int, query: Query | None) 
         if not kept:
             return None
         return "\n".join([*kept, f"… lines {section.start_line + len(kept)}-{section.end_line} omitted"])
-    chosen = [0]
+    taken = [[0]]  # groups of units taken together: a table row with its header
     spent = costs[0]
     for k in order:
+        chosen = {j for group in taken for j in group}
         if k in chosen:
             continue
         header = units[k][2]
         need = [k] if header is None or header in chosen else [header, k]
         if spent + sum(costs[j] for j in need) + 10 <= allowance:
-            chosen.extend(need)
+            taken.append(need)
             spent += sum(costs[j] for j in need)
     while True:
-        text = _assemble(lines, blocks, sorted(chosen), section)
-        if tokens.count(text) <= allowance or len(chosen) == 1:
+        text = _assemble(lines, blocks, sorted(j for group in taken for j in group), section)
+        if tokens.count(text) <= allowance or len(taken) == 1:
             return text
-        chosen.pop()  # the markers cost more than estimated: give back the last block taken
+        taken.pop()  # the markers cost more than estimated: give back the last units taken
 
 
 def _held(doc: Document, query: Query, texts: list[str]) -> list[float]:
