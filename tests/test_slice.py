@@ -987,15 +987,22 @@ def test_an_entry_with_the_questions_rare_words_is_kept_and_common_ones_left_out
     assert "button 4" not in release.text  # `changed` is in every entry: it does not hold the question
 
 
-def test_named_releases_that_cannot_all_be_whole_are_cut_to_the_entries_on_the_question():
+PYTHON_SUPPORT = "which Python versions has each release since 2.0 dropped support for?"
+
+
+def _python_drops(entries: int) -> str:
+    """Tiler's changelog, 2.8.0 to 2.1.0: `entries` rendering entries each, then one on Python."""
     releases = [
         f"### 2.{k}.0\n\n"
-        + "\n".join(f"- Rendering of layout {k}.{j} is faster with large tiles." for j in range(20))
+        + "\n".join(f"- Rendering of layout {k}.{j} is faster with large tiles." for j in range(entries))
         + f"\n- Python 3.{k + 5} is no longer supported."
         for k in range(8, 0, -1)
     ]
-    text = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(releases)
-    question = "which Python versions has each release since 2.0 dropped support for?"
+    return "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(releases)
+
+
+def test_named_releases_that_cannot_all_be_whole_are_cut_to_the_entries_on_the_question():
+    text, question = _python_drops(20), PYTHON_SUPPORT
     result = slice_document(text, "tiler.md", question, summary=False, budget_tokens=1000)
     pieces = {p.title_path: p for p in result.roles[0].pieces}
     assert set(pieces) == {f"Changelog > 2.{k}.0" for k in range(1, 9)}  # all eight fit, each cut
@@ -1026,15 +1033,7 @@ def test_the_gist_reads_inline_html_as_its_text():
 
 
 def test_a_trimmed_list_keeps_the_items_that_hold_the_question():
-    releases = [
-        f"### 2.{k}.0\n\n"
-        + "\n".join(f"- Rendering of layout {k}.{j} is faster with large tiles." for j in range(12))
-        + f"\n- Python 3.{k + 5} is no longer supported."
-        for k in range(8, 0, -1)
-    ]
-    text = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n\n".join(releases)
-    question = "which Python versions has each release since 2.0 dropped support for?"
-    result = slice_document(text, "tiler.md", question, summary=False, budget_tokens=900)
+    result = slice_document(_python_drops(12), "tiler.md", PYTHON_SUPPORT, summary=False, budget_tokens=900)
     trimmed = [p for p in result.roles[0].pieces if not p.complete]
     assert trimmed  # short releases are not focused: the ones that do not fit whole are trimmed
     for p in trimmed:  # the item on the question first (then its neighbours), not the heading alone
