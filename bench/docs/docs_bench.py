@@ -271,6 +271,10 @@ def slicer_at(rev: str) -> ModuleType:
 def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[str] | None = None) -> dict:
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
     sets = {key: name for name, field in SETS for key in labels.get(field, {}).get("documents", [])}
+    known = {field for _, field in SETS}
+    unknown = [f for f, v in labels.items() if isinstance(v, dict) and "documents" in v and f not in known]
+    if unknown:  # its documents would be sliced as dev documents: a blind set seen by accident
+        raise SystemExit(f"labels.json has set(s) {', '.join(unknown)} that SETS does not list: add it first")
     rows = []
     multi = []
     problems = []
