@@ -1487,7 +1487,7 @@ def _trim(doc: Document, section: Section, allowance: int, query: Query | None) 
     blocks = [(a, b) for a, b, _ in units]
     texts = ["\n".join(lines[a : b + 1]) for a, b in blocks]
     costs = [c + 1 for c in tokens.count_many(texts)]
-    relevance = _held(doc, query, texts) if query else [0.0] * len(texts)
+    relevance = _held(doc, query, [set(text_terms(t)) for t in texts]) if query else [0.0] * len(texts)
     anchors = [k for k, r in enumerate(relevance) if r > 0] or [0]
     order = sorted(range(1, len(blocks)), key=lambda k: (-relevance[k], min(abs(k - a) for a in anchors), k))
     if costs[0] > allowance:  # the lead paragraph alone is too long: its first lines
@@ -1517,14 +1517,10 @@ def _trim(doc: Document, section: Section, allowance: int, query: Query | None) 
         taken.pop()  # the markers cost more than estimated: give back the last units taken
 
 
-def _held(doc: Document, query: Query, texts: list[str]) -> list[float]:
-    """How much of the query each text holds: its terms' weights times their idf in the document."""
+def _held(doc: Document, query: Query, terms: list[set[str]]) -> list[float]:
+    """How much of the query each set of terms holds: their weights times their idf in the document."""
     idf = doc.bm25.idf if doc.bm25 is not None else {}
-    out = []
-    for text in texts:
-        terms = set(text_terms(text))
-        out.append(sum(w * idf.get(t, 1.0) for t, w in query.weights.items() if t in terms))
-    return out
+    return [sum(w * idf.get(t, 1.0) for t, w in query.weights.items() if t in held) for held in terms]
 
 
 def _assemble(lines: list[str], blocks: list[tuple[int, int]], chosen: list[int], section: Section) -> str:
@@ -1617,13 +1613,14 @@ def _focused(
     costs = tokens.count_many(texts)
     if sum(costs[k] for k in entries) < FOCUS_ENTRY_SHARE * sum(costs):
         return None  # prose, or a how-to with code: its paragraphs lean on each other
-    relevance = [sum(query.weights.get(t, 0.0) for t in set(text_terms(t))) for t in texts]
+    unit_terms = [set(text_terms(t)) for t in texts]
+    relevance = [sum(query.weights.get(t, 0.0) for t in terms) for terms in unit_terms]
     matched = [k for k, r in enumerate(relevance) if r >= FOCUS_MIN_RELEVANCE]
     if not matched:
         return None
     # Of those, the entries holding the question's rarer words: in release notes `changed` is in
     # every entry, the one on the password hash is the answer.
-    held = dict(zip(matched, _held(doc, query, [texts[k] for k in matched]), strict=True))
+    held = dict(zip(matched, _held(doc, query, [unit_terms[k] for k in matched]), strict=True))
     matched = [k for k in matched if held[k] >= FOCUS_BEST_SHARE * max(held.values())]
     chosen = {0, *matched, *(units[k][2] for k in matched if units[k][2] is not None)}
     kept = sorted(chosen)
