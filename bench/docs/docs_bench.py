@@ -197,6 +197,7 @@ SETS = (
     ("fresh held-out 4", "fresh_held_out_4"),
     ("fresh held-out 5", "fresh_held_out_5"),
     ("fresh held-out 6", "fresh_held_out_6"),
+    ("fresh held-out 7", "fresh_held_out_7"),
 )
 REPEATS = 3
 
