@@ -775,19 +775,19 @@ def test_short_entries_under_a_bare_heading_rank_together():
 
 
 def rank_titles(text: str, role: str, links: bool = True) -> set[str]:
-    from tokenlean.tools import slice as slicer
+    from tokenlean.tools.slice import relevance as ranking_module
 
     doc = parse_document(text, "matcher.md")
     query = Query.of(role)
     if links:
-        ranked = slicer.rank(doc, query)
+        ranked = ranking_module.rank(doc, query)
     else:
-        saved = slicer._related
-        slicer._related = lambda *a: {}
+        saved = ranking_module._related
+        ranking_module._related = lambda *a: {}
         try:
-            ranked = slicer.rank(doc, query)
+            ranked = ranking_module.rank(doc, query)
         finally:
-            slicer._related = saved
+            ranking_module._related = saved
     return {doc.sections[i].title_path for i, _ in ranked}
 
 
@@ -864,7 +864,7 @@ def test_a_section_between_two_relevant_siblings_is_relevant():
 
 
 def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
-    from tokenlean.tools import slice as slicer
+    from tokenlean.tools.slice import settings as slicer
 
     sections = [
         "## Reporting a vulnerability\n\nMail the security team.",
@@ -963,11 +963,11 @@ def test_a_supporting_signal_adds_sections_but_never_pushes_out_what_the_words_f
 
 
 def test_without_an_embedding_model_sections_are_ranked_by_words_and_the_reason_is_kept(monkeypatch):
-    from tokenlean.tools import slice as sl
+    from tokenlean.tools.slice import scorers
 
-    monkeypatch.setattr(sl, "EMBEDDING_PROFILE", "no-such-profile")
-    monkeypatch.setattr(sl, "_embedding_state", {})
-    assert "unknown embedding profile" in sl.embedding_note()
+    monkeypatch.setattr(scorers, "EMBEDDING_PROFILE", "no-such-profile")
+    monkeypatch.setattr(scorers, "_embedding_state", {})
+    assert "unknown embedding profile" in scorers.embedding_note()
     pieces = slice_document(GUIDE, "guide.md", "cache eviction", summary=False).roles[0].pieces
     assert "Caching > Cache eviction" in {p.title_path for p in pieces}
 
@@ -1015,7 +1015,7 @@ def test_named_releases_that_cannot_all_be_whole_are_cut_to_the_entries_on_the_q
 
 
 def test_a_part_that_starts_inside_a_list_item_is_still_split_into_items():
-    from tokenlean.tools.slice import _units
+    from tokenlean.tools.slice.parse import _units
 
     lines = [
         "    rest of the last item of the previous part.",

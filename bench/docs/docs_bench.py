@@ -174,17 +174,32 @@ def resolve(doc: slicer.Document, label: str) -> set[str]:
     return {s.id for s in doc.sections if _norm(s.title).startswith(want)}
 
 
+def _modules(sl: ModuleType) -> list[ModuleType]:
+    """The slicer and, since it became a package, its modules: each binds the names it imports."""
+    prefix = sl.__name__ + "."
+    return [sl, *(m for n, m in sorted(sys.modules.items()) if n.startswith(prefix) and m is not None)]
+
+
+def has(sl: ModuleType, name: str) -> bool:
+    """Whether the slicer (any of its modules) has `name`: a revision may predate a rule."""
+    return any(name in vars(m) for m in _modules(sl))
+
+
 @contextlib.contextmanager
-def patched(module: ModuleType, **values: object):
-    """Module attributes set to `values` for the duration (an ablation)."""
-    saved = {k: getattr(module, k) for k in values}
-    for k, v in values.items():
-        setattr(module, k, v)
+def patched(sl: ModuleType, **values: object):
+    """Names set to `values` in every module of the slicer that binds them, for the duration (an
+    ablation); a name none of them has is an error, not an ablation that silently does nothing."""
+    saved = [(m, k, vars(m)[k]) for m in _modules(sl) for k in values if k in vars(m)]
+    missing = set(values) - {k for _, k, _ in saved}
+    if missing:
+        raise ValueError(f"the slicer has no {', '.join(sorted(missing))}")
+    for m, k, _ in saved:
+        setattr(m, k, values[k])
     try:
         yield
     finally:
-        for k, v in saved.items():
-            setattr(module, k, v)
+        for m, k, v in saved:
+            setattr(m, k, v)
 
 
 MAIN = "all signals"
@@ -212,7 +227,7 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
         return out
     # Rules that a revision given to --against may not have yet are left out of its runs.
     later = {"ENTRY_SCORING": False, "SUBJECT_SHARE": 2.0, "NAMED_FIRST": False, "MAX_DOCUMENT_SHARE": 1e9}
-    rules = {k: v for k, v in later.items() if hasattr(sl, k)}
+    rules = {k: v for k, v in later.items() if has(sl, k)}
     named = {k: v for k, v in rules.items() if k == "NAMED_FIRST"}
     out["bm25 only, no rules"] = (
         ((sl.Bm25Scorer(), 1.0),),
@@ -230,11 +245,11 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     )
     out["without links"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _related=lambda *a: {}))
     out["without focusing"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, FOCUS_SHARE=0))
-    if hasattr(sl, "SUBJECT_SHARE"):
+    if has(sl, "SUBJECT_SHARE"):
         out["without subject words"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, SUBJECT_SHARE=2.0))
-    if hasattr(sl, "ENTRY_SCORING"):
+    if has(sl, "ENTRY_SCORING"):
         out["without entry scoring"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, ENTRY_SCORING=False))
-    if hasattr(sl, "MAX_DOCUMENT_SHARE"):
+    if has(sl, "MAX_DOCUMENT_SHARE"):
         out["without the half-document cap"] = (
             sl.DEFAULT_SCORERS,
             lambda: patched(sl, MAX_DOCUMENT_SHARE=1e9),
@@ -254,14 +269,26 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     return out
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True, check=True).stdout
+
+
 def slicer_at(rev: str) -> ModuleType:
-    """tools/slice.py as it was at git revision `rev`, imported beside the current one."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:tools/slice.py"], cwd=HERE, capture_output=True, text=True, check=True
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "slice_at_rev.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("tokenlean.tools._slice_at_rev", path)
+    """The slicer as it was at git revision `rev` (the tools/slice/ package, or tools/slice.py before
+    it was split), imported beside the current one."""
+    files = _git("ls-tree", "--name-only", rev, "tools/slice/").split()
+    root = Path(tempfile.mkdtemp()) / "slice_at_rev"
+    root.mkdir()
+    if files:
+        for name in files:
+            (root / Path(name).name).write_text(_git("show", f"{rev}:{name}"), encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(
+            "tokenlean.tools._slice_at_rev", root / "__init__.py", submodule_search_locations=[str(root)]
+        )
+    else:
+        path = root / "slice_at_rev.py"
+        path.write_text(_git("show", f"{rev}:tools/slice.py"), encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("tokenlean.tools._slice_at_rev", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -837,7 +864,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=int, default=slicer.DEFAULT_BUDGET)
     ap.add_argument("--ablation", action="store_true", help="also run with one signal or rule removed")
-    ap.add_argument("--against", metavar="REV", help="also slice with tools/slice.py as of git revision REV")
+    ap.add_argument("--against", metavar="REV", help="also slice with the slicer as of git revision REV")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
         "--set",

@@ -1,0 +1,237 @@
+"""Words and terms: stemming, the role expansions, and a role or question as weighted terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tokenlean.indexers.terms import MAX_TERM_CHARS, STOPWORDS, split_identifier
+
+_WORD = re.compile(r"\w+")
+_URL = re.compile(r"https?://[^\s)>\]]+|\]\([^)]*\)|<[a-z]+://[^>]*>")
+_VERSION = re.compile(r"(?<![\w.])v?(\d+)\.(\d+)(?:\.(\d+))?")
+# Longest first within each family; the first that matches is stripped.
+_SUFFIXES = tuple(
+    "ations ation ments ment ances ance ences ence ities ity ings ing ness ers er ies ied ed es ly s".split()
+)
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """A light suffix-stripping stem, so that `faster`/`fast` and `caches`/`caching`/`cache` meet."""
+    if not word.isalpha() or not word.isascii():
+        return word
+    if len(word) <= 4:  # `pods`, `tags`, `docs` lose their `s`; `this`, `less`, `plus` keep it
+        plural = len(word) == 4 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+        return word[:-1] if plural else word
+    for suffix in _SUFFIXES:
+        if not word.endswith(suffix):
+            continue
+        if suffix == "s" and word.endswith("ss"):
+            break
+        if suffix == "es" and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+            continue  # `types` is `type` + s, `classes` is `class` + es
+        base = word[: -len(suffix)]
+        if suffix in ("ies", "ied"):
+            base += "y"
+        if len(base) >= 4:
+            word = base
+        break
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """`getUserName` -> (getusername, user, name): a compound kept whole and its words stemmed."""
+    parts = [p for p in split_identifier(word) if len(p) > 1 and p not in STOPWORDS and not p.isdigit()]
+    stems = tuple(dict.fromkeys(stem(p) for p in parts))
+    if len(split_identifier(word)) > 1:
+        return (word.lower()[:MAX_TERM_CHARS], *stems)
+    return stems
+
+
+def text_terms(text: str) -> list[str]:
+    """Stemmed, code-aware terms of prose or code; URLs left out, versions kept as `2.14`/`2.14.0`."""
+    text = _URL.sub(" ", text)
+    out: list[str] = []
+    for m in _VERSION.finditer(text):
+        major, minor, patch = m.groups()
+        out.append(f"{major}.{minor}")
+        if patch is not None:
+            out.append(f"{major}.{minor}.{patch}")
+    for word in _WORD.findall(text):
+        out.extend(_word_terms(word))
+    return out
+
+
+# Words that say who is asking rather than what about.
+_ROLE_WORDS = frozenset(
+    stem(w)
+    for w in (
+        "reviewer review reviewing engineer developer user expert specialist person someone team lead "
+        "focus focused looking look know tell show question role agent wants interested"
+    ).split()
+)
+# Common reviewer roles and the words their concerns are usually written in. Kept small and general;
+# a trigger (a word, matched stemmed, or a phrase) in the role adds its row's words at EXPANSION_WEIGHT.
+EXPANSION_WEIGHT = 0.35
+ROLE_EXPANSIONS: dict[str, tuple[str, str]] = {
+    "security": (
+        "security, secure, appsec, vulnerability, pentest, auditor",
+        "security secure vulnerability cve auth authentication authorization permission token secret "
+        "password credential encryption tls ssl certificate injection sanitize xss csrf exploit unsafe",
+    ),
+    "performance": (
+        "performance, perf, speed, latency, fast, faster, slow, efficiency, scalability, throughput",
+        "performance fast faster slow speed latency throughput memory cpu cache benchmark optimize "
+        "optimization efficient overhead scaling concurrency parallel thread allocation quadratic",
+    ),
+    "docs": (
+        "docs, documentation, writer, tutorial",
+        "documentation docs example tutorial guide usage readme docstring reference",
+    ),
+    "testing": (
+        "test, testing, tests, tester, qa",
+        "test testing pytest unittest fixture mock coverage assert ci regression",
+    ),
+    "api": (
+        "api, interface, sdk, integrator",
+        "api interface class function method parameter argument return signature endpoint schema component "
+        "module reference deprecated",
+    ),
+    "ux": (
+        "ux, ui, usability, designer, accessibility",
+        "usability user interface cli command output message error help prompt display color accessibility",
+    ),
+    "ops": (
+        "ops, devops, sre, operations, operator, deploy, deploying, deployment, infrastructure, production",
+        "deploy deployment production install configuration environment docker kubernetes monitoring "
+        "logging timeout retry proxy load balancer upgrade shutdown performance capacity limit resource "
+        "memory",
+    ),
+    "onboarding": (
+        "user, new user, newcomer, beginner, getting started, first time, onboarding",
+        "install installation quickstart quick start getting started tutorial example usage requirements",
+    ),
+    "upgrade": (
+        "upgrade, upgrading, migrate, migrating, migration, breaking",
+        "upgrade migration breaking change deprecated removed drop compatibility version release",
+    ),
+}
+_EXPANSIONS: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = [
+    (
+        frozenset(
+            t for phrase in triggers.split(",") if " " not in phrase.strip() for t in text_terms(phrase)
+        ),
+        tuple(p.strip() for p in triggers.split(",") if " " in p.strip()),
+        tuple(dict.fromkeys(text_terms(words))),
+    )
+    for triggers, words in ROLE_EXPANSIONS.values()
+]
+
+
+# "from 2.13 to 2.14", "since 4.66", "from httpcore 1.0 to httpcore2": the first version is where the
+# reader is, not what they need to read about; the releases after it (up to the second version, when
+# one is given) are.
+_FROM_TO = re.compile(
+    r"(?i)\bfrom\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:v?\d|[a-z])"
+)
+_SINCE = re.compile(r"(?i)\b(?:since|after)\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)")
+# `1.x`, `2.3.*`: every release in that line.
+_WILD_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)?)\.[xX*](?![\w])")
+# Words that ask about what changed between releases; without one, release notes are background.
+_CHANGE_TERMS = frozenset(
+    text_terms(
+        "change changes changed changelog release releases released version versions upgrade upgrading "
+        "migrate migration breaking deprecated deprecation removed history added fixed regression"
+    )
+)
+# A heading made only of a question word (`How`, `Why`) answers that question about the whole subject.
+_QUESTION_WORDS = frozenset("how why what when where who".split())
+# "how do I make a new release?", "how to upgrade": a question asking for a procedure. Its change
+# words (`release`, `upgrade`) name what the reader wants to do, not releases they want to read about.
+_PROCEDURE = re.compile(r"(?i)\bhow\s+(?:do|can|should|would|could|does)\s+(?:i|we|you|one)\b|\bhow\s+to\b")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A role or question as weighted terms: its own words at 1.0, role expansions lower.
+
+    `versions` are the release lines the question is about (`2.14`, `1` for `1.x`), `since` the
+    release the reader is at (`from 4.66.0 to 4.68.0`, `since 4.66`), `asks` its question words,
+    and `changes` whether it asks what changed between releases: it names releases, or it has a
+    change word and does not ask how to do something.
+    """
+
+    text: str
+    weights: dict[str, float]
+    versions: frozenset[str] = frozenset()
+    asks: frozenset[str] = frozenset()
+    changes: bool = False
+    since: str | None = None
+
+    @classmethod
+    def of(cls, text: str, expand: bool = True) -> Query:
+        said = list(dict.fromkeys(text_terms(text)))
+        own = [t for t in said if t not in _ROLE_WORDS]
+        since = None
+        if m := _FROM_TO.search(text) or _SINCE.search(text):
+            since = m.group(1)
+            start = set(text_terms(since))
+            own = [t for t in own if t not in start]
+        versions = {t for t in own if _VERSION.fullmatch(t)}
+        versions |= {m.group(1) for m in _WILD_VERSION.finditer(text)}
+        # `2.14.0` names that release, not its line (text_terms gives both `2.14` and `2.14.0`)
+        versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
+        weights = dict.fromkeys(own, 1.0)
+        plain = " ".join(re.findall(r"\w+", text.lower()))
+        if expand:
+            for words, phrases, related in _EXPANSIONS:
+                if words & set(said) or any(f" {p} " in f" {plain} " for p in phrases):
+                    for w in related:
+                        weights.setdefault(w, EXPANSION_WEIGHT)
+        asks = frozenset(_QUESTION_WORDS & set(plain.split()))
+        asked_changes = bool(_CHANGE_TERMS & set(own)) and not _PROCEDURE.search(text)
+        changes = bool(versions) or since is not None or asked_changes
+        return cls(text, weights, frozenset(versions), asks, changes, since)
+
+    def without(self, terms: set[str]) -> Query:
+        """The query without `terms`, unless that would leave none of its own words."""
+        kept = {t: w for t, w in self.weights.items() if t not in terms}
+        if not any(w == 1.0 for w in kept.values()):
+            return self
+        return Query(self.text, kept, self.versions, self.asks, self.changes, self.since)
+
+    @property
+    def procedure(self) -> bool:
+        """Whether the question asks how to do something (`how do I ...`, `how to ...`)."""
+        return bool(_PROCEDURE.search(self.text))
+
+    @property
+    def scoped(self) -> bool:
+        """Whether the question names releases."""
+        return bool(self.versions) or self.since is not None
+
+    def names_release(self, version: str | None) -> bool:
+        """Whether the release `version` (`2.14.1`) is one the question is about: in a line it names,
+        or after the one the reader is at (`since`) and, when lines are named too, before the last."""
+        if version is None:
+            return False
+        if _in_releases(version, self.versions):
+            return True
+        if self.since is None or _in_releases(version, frozenset({self.since})):
+            return False
+        key = _version_key(version)
+        if key <= _version_key(self.since):
+            return False
+        return not self.versions or key < max(_version_key(v) for v in self.versions)
+
+
+def _in_releases(version: str | None, lines: frozenset[str]) -> bool:
+    """Whether `version` (`2.14.1`) is one of the release `lines` (`2.14`, `2`)."""
+    return version is not None and any(version == w or version.startswith(w + ".") for w in lines)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))

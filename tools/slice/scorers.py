@@ -1,0 +1,172 @@
+"""Relevance signals: BM25, the heading match, the releases a question names, and embeddings
+(supporting)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any, Protocol
+
+from .document import Document
+from .query import Query
+from .settings import QUESTION_WEIGHT
+
+
+class Scorer(Protocol):
+    """A relevance signal: one score per section of `doc`, higher is better, 0 when unrelated.
+
+    Scores are normalised by their maximum before they are combined, so only their ratios matter.
+    A scorer with `supporting = True` adds to scores but not to the best score that decides which
+    sections are relevant (see `EmbeddingScorer`).
+    """
+
+    name: str
+
+    def scores(self, query: Query, doc: Document) -> list[float]: ...
+
+
+# Release notes list many unrelated changes: scored as a whole, the one entry on a reader's concern
+# (a security fix among fifty) is diluted by the others' length. Unless the question asks how to do
+# something (release notes hold no procedures), a release-notes section scores at least as its best
+# entry would as a section of its own.
+ENTRY_SCORING = True
+
+
+class Bm25Scorer:
+    """BM25 (Okapi) over the terms of each section's text and title path, term weights applied;
+    release notes score at least as their best entry (ENTRY_SCORING)."""
+
+    name = "bm25"
+
+    def scores(self, query: Query, doc: Document) -> list[float]:
+        out = [0.0] * len(doc.sections)
+        bm25 = doc.bm25
+        if bm25 is None:
+            return out
+        for term, weight in query.weights.items():
+            if term not in bm25.idf:
+                continue
+            for i, s in enumerate(bm25.get_scores([term])):
+                out[i] += weight * float(s)
+        if ENTRY_SCORING and not query.procedure:
+            for i, entries in enumerate(doc.entry_terms):
+                for terms in entries:
+                    out[i] = max(out[i], _bm25_of(bm25, terms, query.weights))
+        return out
+
+
+def _bm25_of(bm25: Any, terms: list[str], weights: dict[str, float]) -> float:
+    """The BM25 score `terms` would have as one more section of the document (its idf and length)."""
+    counts = Counter(terms)
+    norm = bm25.k1 * (1 - bm25.b + bm25.b * len(terms) / bm25.avgdl)
+    return sum(
+        w * bm25.idf[t] * counts[t] * (bm25.k1 + 1) / (counts[t] + norm)
+        for t, w in weights.items()
+        if t in counts and t in bm25.idf
+    )
+
+
+class HeadingScorer:
+    """Query terms in a section's own title (full weight) or its ancestors' titles (half weight).
+
+    Headings are what an author wrote to say what a section is about; a term shared by most
+    headings (`What's Changed`) says little, so each is weighted by its inverse heading frequency.
+    A title made only of the role's words, its expansions included (`Installation` for a new
+    user), is the section (or the part) for that concern: its words count in full. A title that is
+    only a question word (`How`) matches a question asking it.
+    """
+
+    name = "heading"
+
+    def scores(self, query: Query, doc: Document) -> list[float]:
+        n = len(doc.sections)
+        df: Counter[str] = Counter()
+        for (own, above), asked in zip(doc.title_terms, doc.question_titles, strict=True):
+            df.update(own | above | asked)
+        out = []
+        rows = zip(doc.title_terms, doc.question_titles, doc.path_terms, strict=True)
+        for (own, above), asked, titles in rows:
+            score = 0.0
+            wholly = {t for terms in titles if terms and terms <= query.weights.keys() for t in terms}
+            for term, weight in query.weights.items():
+                match = 1.0 if term in own else 0.5 if term in above else 0.0
+                if match:
+                    score += (1.0 if term in wholly else weight) * match * math.log(1 + n / df[term])
+            for word in asked & query.asks:
+                score += QUESTION_WEIGHT * math.log(1 + n / df[word])
+            out.append(score)
+        return out
+
+
+class ReleaseScorer:
+    """Release notes of the versions a question names (`2.14`, `1.x`): each of their sections scores 1.
+
+    A version is otherwise one word among many; naming it means "what happened in that release line".
+    """
+
+    name = "release"
+
+    def scores(self, query: Query, doc: Document) -> list[float]:
+        if not query.scoped:
+            return [0.0] * len(doc.sections)
+        return [1.0 if query.names_release(v) else 0.0 for v in doc.release]
+
+
+class EmbeddingScorer:
+    """How close each section (title path and text) is in meaning to the role, by the static
+    embedding model of the vector strategy's fast profile (`vectors` extra).
+
+    It can find what shares no word with the role (`Why should I use it?` for "strengths and
+    limits"), but it is weak evidence: every section of a document is somewhat close to any role
+    about it, and on the docs bench it is about as often wrong as right. So only the similarity
+    above the SIMILARITY_QUANTILE of the document's sections counts, documents with fewer than
+    MIN_EMBEDDING_SECTIONS sections are not scored, and it is `supporting`: it raises sections'
+    scores but not the bar they are judged against (the best score of the other signals), so it
+    can add a section to a slice but never push out one the words found.
+    Without the `vectors` extra it scores nothing; `embedding_note()` says why.
+    """
+
+    name = "embedding"
+    supporting = True
+
+    def scores(self, query: Query, doc: Document) -> list[float]:
+        model = _embedder()
+        if model is None or len(doc.sections) < MIN_EMBEDDING_SECTIONS:
+            return [0.0] * len(doc.sections)
+        sims = doc.vectors(model) @ model.embed([query.text])[0]
+        floor = float(sorted(sims)[int(len(sims) * SIMILARITY_QUANTILE)])
+        return [max(0.0, float(s) - floor) for s in sims]
+
+
+EMBEDDING_PROFILE = "fast"
+MIN_EMBEDDING_SECTIONS = 12  # in fewer sections, the closest few in meaning are noise
+SIMILARITY_QUANTILE = 0.8  # only the similarity above this quantile of the document's sections counts
+_embedding_state: dict[str, Any] = {}
+
+
+def _embedder() -> Any:
+    """The embedder, loaded once; None (and the reason in `embedding_note()`) when it cannot be."""
+    if "model" not in _embedding_state:
+        from tokenlean.indexers import embeddings
+
+        try:
+            _embedding_state["model"] = embeddings.embedder(EMBEDDING_PROFILE)
+        except embeddings.EmbeddingsUnavailable as exc:
+            _embedding_state["model"] = None
+            _embedding_state["why"] = str(exc)
+    return _embedding_state["model"]
+
+
+def embedding_note() -> str | None:
+    """Why sections are ranked without embeddings, or None when they are not."""
+    return None if _embedder() is not None else _embedding_state.get("why")
+
+
+DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
+    (Bm25Scorer(), 1.0),
+    (HeadingScorer(), 0.6),
+    (ReleaseScorer(), 0.6),
+    (EmbeddingScorer(), 0.5),
+)
+# Without the supporting signals (embeddings): a server started with vectors off.
+WORD_SCORERS = tuple(s for s in DEFAULT_SCORERS if not getattr(s[0], "supporting", False))
