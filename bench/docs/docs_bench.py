@@ -276,7 +276,7 @@ def _git(*args: str) -> str:
 def slicer_at(rev: str) -> ModuleType:
     """The slicer as it was at git revision `rev` (the tools/slice/ package, or tools/slice.py before
     it was split), imported beside the current one."""
-    files = _git("ls-tree", "--name-only", rev, "tools/slice/").split()
+    files = _git("ls-tree", "--full-tree", "--name-only", rev, "tools/slice/").split()
     root = Path(tempfile.mkdtemp()) / "slice_at_rev"
     root.mkdir()
     if files:
