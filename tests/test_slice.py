@@ -1068,3 +1068,32 @@ def test_a_trimmed_table_keeps_its_header_with_the_rows():
     assert not piece.complete  # most rows say cache: not focused, trimmed to what fits
     assert piece.text.startswith("## Options\n\n| Option | Type | Meaning |\n|---|---|---|\n")  # the header
     assert "`cache_1`" in piece.text and "`level_" not in piece.text  # the rows holding the question
+
+
+def test_front_matter_gives_the_title_and_is_not_read_as_a_heading():
+    # Docs sites' Markdown opens with YAML metadata; its closing `---` under `title: ...` is a
+    # setext heading underline to a Markdown parser.
+    text = textwrap.dedent(
+        """\
+        ---
+        title: "Command Line Interface Reference"
+        nav:
+            order: 4
+        ---
+
+        The CLI lints files from the terminal.
+
+        ## Run the CLI
+
+        Run `npx eslint src`.
+        """
+    )
+    doc = parse_document(text, "cli.md")
+    assert doc.title == "Command Line Interface Reference"
+    assert [s.title for s in doc.sections] == ["Command Line Interface Reference", "Run the CLI"]
+    assert "nav:" not in doc.sections[0].text and doc.sections[0].text.startswith("The CLI lints")
+    toml = parse_document("+++\ntitle = 'Hugo page'\n+++\n\n# Usage\n\nRun it.\n", "page.md")
+    assert toml.title == "Hugo page" and [s.title for s in toml.sections] == ["Usage"]
+    # A rule and a paragraph between two `---` lines are not front matter.
+    plain = parse_document("---\n\nJust a paragraph.\n\n---\n\nMore text.\n", "notes.md")
+    assert "Just a paragraph." in plain.sections[0].text

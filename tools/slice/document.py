@@ -32,9 +32,9 @@ class Document:
         self.text = text
         self.format = _format_of(name)
         self.lines = split_lines(text)
-        self.sections, opening = _sections(self.lines, text, self.format)
+        self.sections, opening, front_title = _sections(self.lines, text, self.format)
         self.titled = opening == "root"  # one heading over the whole document: its title
-        self.title = (
+        self.title = front_title or (
             self.sections[0].title if opening in ("root", "preamble") else (name or self.sections[0].title)
         )
         self.tokens = tokens.count(text)

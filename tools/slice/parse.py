@@ -73,9 +73,14 @@ def _format_of(name: str) -> str:
     return "text"
 
 
-def _sections(lines: list[str], text: str, fmt: str) -> tuple[list[Section], str]:
-    """The sections, and how the document opens: `root` (one heading over all), `preamble`
-    (text before the first heading, or plain text), or `none`."""
+def _sections(lines: list[str], text: str, fmt: str) -> tuple[list[Section], str, str]:
+    """The sections; how the document opens: `root` (one heading over all), `preamble` (text
+    before the first heading, or plain text), or `none`; and the title its front matter gives."""
+    skip, title = front_matter(lines) if fmt == "markdown" else (0, "")
+    if not _has_text(lines[skip:]):  # nothing but front matter: it is the text
+        skip = 0
+    if skip:  # its closing `---` under `title: ...` would read as a heading underline
+        text = "\n" * skip + "\n".join(lines[skip:])
     if fmt in ("markdown", "rst", "asciidoc", "text"):
         headings = {
             "markdown": _markdown_headings,
@@ -83,15 +88,35 @@ def _sections(lines: list[str], text: str, fmt: str) -> tuple[list[Section], str
             "asciidoc": _asciidoc_headings,
             "text": _text_headings,
         }[fmt](lines, text)
-        raws = _from_headings(lines, headings) if headings else _paragraph_groups(lines)
-        if not headings or _has_text(lines[: headings[0][0]]):
+        raws = _from_headings(lines, headings, skip, title) if headings else _paragraph_groups(lines, skip)
+        if not headings or _has_text(lines[skip : headings[0][0]]):
             opening = "preamble"
         else:
             opening = "root" if _single_root(headings) else "none"
     else:
         raws = _from_code(text, fmt) or _paragraph_groups(lines)
         opening = "none"
-    return _finish(lines, raws, fmt), opening
+    return _finish(lines, raws, fmt), opening, title
+
+
+_FRONT_MATTER_FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]\s*(.*?)\s*$")
+
+
+def front_matter(lines: list[str]) -> tuple[int, str]:
+    """How many rows a leading YAML (`---`) or TOML (`+++`) front matter block takes (a static site
+    generator's metadata: Jekyll, Hugo, Docusaurus, Eleventy), and its `title`; (0, "") without one."""
+    fence = lines[0].strip() if lines else ""
+    if fence not in ("---", "+++"):
+        return 0, ""
+    ends = (fence, "...") if fence == "---" else (fence,)
+    for k in range(1, min(len(lines), 200)):
+        if lines[k].strip() in ends:
+            fields = [m for line in lines[1:k] if (m := _FRONT_MATTER_FIELD.match(line))]
+            if not fields:
+                return 0, ""
+            title = next((m[2] for m in fields if m[1].lower() == "title"), "")
+            return k + 1, _clean_title(title.strip("'\"")) if title else ""
+    return 0, ""
 
 
 def _clean_title(title: str) -> str:
@@ -180,11 +205,15 @@ def _text_headings(lines: list[str], text: str = "") -> list[tuple[int, int, str
     return found if len(found) >= 2 else []
 
 
-def _from_headings(lines: list[str], headings: list[tuple[int, int, str]]) -> list[_Raw]:
+def _from_headings(
+    lines: list[str], headings: list[tuple[int, int, str]], skip: int = 0, title: str = ""
+) -> list[_Raw]:
+    """Sections under headings, and the text before the first one (after `skip` rows of front
+    matter, titled by `title` when it has one)."""
     raws: list[_Raw] = []
     first = headings[0][0]
-    if _has_text(lines[:first]):
-        raws.append(_Raw(0, first - 1, (_first_line_title(lines[:first]),)))
+    if _has_text(lines[skip:first]):
+        raws.append(_Raw(skip, first - 1, (title or _first_line_title(lines[skip:first]),)))
     # A single top heading over everything (a README's `# Name`) is the document's title: the
     # sections below it are shown without it, one level up.
     single_root = not raws and _single_root(headings)
@@ -225,9 +254,10 @@ def _first_line_title(lines: list[str]) -> str:
     return "(start)"
 
 
-def _paragraph_groups(lines: list[str]) -> list[_Raw]:
-    """Paragraphs grouped into sections of about TEXT_SECTION_TOKENS; a short title-like line opens one."""
-    blocks = _blocks(lines, 0, len(lines) - 1, "text")
+def _paragraph_groups(lines: list[str], start: int = 0) -> list[_Raw]:
+    """Paragraphs from row `start` grouped into sections of about TEXT_SECTION_TOKENS; a short
+    title-like line opens one."""
+    blocks = _blocks(lines, start, len(lines) - 1, "text")
     costs = tokens.count_many(["\n".join(lines[a : b + 1]) for a, b in blocks])
     raws: list[_Raw] = []
     group: list[tuple[int, int]] = []
