@@ -972,6 +972,19 @@ def test_without_an_embedding_model_sections_are_ranked_by_words_and_the_reason_
     assert "Caching > Cache eviction" in {p.title_path for p in pieces}
 
 
+def test_a_model_that_could_not_load_is_tried_again_later(monkeypatch):
+    # A running server picks up the vectors extra installed after it started.
+    from tokenlean.tools.slice import scorers
+
+    monkeypatch.setattr(scorers, "_embedding_state", {})
+    monkeypatch.setattr(scorers, "EMBEDDING_PROFILE", "no-such-profile")
+    assert scorers.embedding_note()
+    monkeypatch.setattr(scorers, "EMBEDDING_PROFILE", "fast")
+    assert scorers.embedding_note()  # within the retry interval: the failure stands
+    monkeypatch.setattr(scorers, "EMBEDDING_RETRY_SECONDS", 0.0)
+    assert scorers.embedding_note() is None
+
+
 def test_an_entry_with_the_questions_rare_words_is_kept_and_common_ones_left_out():
     releases = [
         f"### 1.{k}.0\n\n" + "\n".join(f"- Changed the colour of widget {k}.{j}." for j in range(6))

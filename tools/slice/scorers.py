@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import importlib
 import math
+import time
 from collections import Counter
 from typing import Any, Protocol
 
@@ -141,19 +143,26 @@ class EmbeddingScorer:
 EMBEDDING_PROFILE = "fast"
 MIN_EMBEDDING_SECTIONS = 12  # in fewer sections, the closest few in meaning are noise
 SIMILARITY_QUANTILE = 0.8  # only the similarity above this quantile of the document's sections counts
+EMBEDDING_RETRY_SECONDS = 60.0
 _embedding_state: dict[str, Any] = {}
 
 
 def _embedder() -> Any:
-    """The embedder, loaded once; None (and the reason in `embedding_note()`) when it cannot be."""
+    """The embedder, loaded once; None (and the reason in `embedding_note()`) when it cannot be.
+
+    A failure is tried again after EMBEDDING_RETRY_SECONDS, so that a running server picks up the
+    `vectors` extra installed after it started (the install command is what the reason says)."""
+    failed_at = _embedding_state.get("failed_at")
+    if failed_at is not None and time.monotonic() - failed_at >= EMBEDDING_RETRY_SECONDS:
+        importlib.invalidate_caches()  # packages installed since the last try
+        _embedding_state.clear()
     if "model" not in _embedding_state:
         from tokenlean.indexers import embeddings
 
         try:
             _embedding_state["model"] = embeddings.embedder(EMBEDDING_PROFILE)
         except embeddings.EmbeddingsUnavailable as exc:
-            _embedding_state["model"] = None
-            _embedding_state["why"] = str(exc)
+            _embedding_state.update(model=None, why=str(exc), failed_at=time.monotonic())
     return _embedding_state["model"]
 
 
