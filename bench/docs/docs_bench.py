@@ -380,6 +380,8 @@ def ok(r: dict) -> bool:
 
 def summary(sel: list[dict]) -> str:
     micro = sum(r["found"] for r in sel) / sum(r["needed"] for r in sel)
+    # A trimmed section counts as found whatever part of it was kept; this is the stricter figure.
+    kept_whole = sum(r["found"] - r["trimmed"] for r in sel) / sum(r["needed"] for r in sel)
     macro = sum(r["recall"] for r in sel) / len(sel)
     saving = sum(r["saving"] for r in sel) / len(sel)
     p50 = sorted(r["ms"] for r in sel)[len(sel) // 2]
@@ -388,7 +390,7 @@ def summary(sel: list[dict]) -> str:
         share = sum(r["whole_found"] for r in sel) / sum(r["whole_needed"] for r in sel)
         whole = f"; {share:.0%} with split sections counted once"
     return (
-        f"recall {micro:.0%} of needed sections (mean per role {macro:.0%}{whole}), "
+        f"recall {micro:.0%} of needed sections ({kept_whole:.0%} whole; mean per role {macro:.0%}{whole}), "
         f"mean saving {saving:.0%}, roles meeting both targets {sum(map(ok, sel))}/{len(sel)}, p50 {p50} ms"
     )
 
@@ -401,7 +403,8 @@ def print_slices(report: dict, budget: int, before: dict | None = None, rev: str
     main = [r for r in rows if r["variant"] == MAIN]
     old = {(r["document"], r["role"]): r for r in (before or {}).get("rows", []) if r["variant"] == MAIN}
     then = f"{'at ' + rev:>16}  " if old else ""
-    print(f"{'document':<19}{'role':<58}{'full':>8}{'slice':>7}{'saving':>8}{'recall':>9}  {then}missed")
+    w = max([len(r["document"]) + 1 for r in main] + [19])
+    print(f"{'document':<{w}}{'role':<58}{'full':>8}{'slice':>7}{'saving':>8}{'recall':>9}  {then}missed")
     for r in main:
         role = r["role"] if len(r["role"]) <= 56 else r["role"][:55] + "…"
         recall = f"{r['found']}/{r['needed']}" + ("*" if r["trimmed"] else "")
@@ -409,7 +412,7 @@ def print_slices(report: dict, budget: int, before: dict | None = None, rev: str
         if (o := old.get((r["document"], r["role"]))) is not None:
             was = f"{o['saving']:>6.0%} {o['found']}/{o['needed']}".rjust(16) + "  "
         print(
-            f"{r['document']:<19}{role:<58}{r['full']:>8,}{r['slice']:>7,}{r['saving']:>8.0%}{recall:>9}  "
+            f"{r['document']:<{w}}{role:<58}{r['full']:>8,}{r['slice']:>7,}{r['saving']:>8.0%}{recall:>9}  "
             f"{was}{' '.join(r['missed'])}"
         )
     print("(* some needed sections were returned trimmed)")
