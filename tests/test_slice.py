@@ -1110,3 +1110,16 @@ def test_front_matter_gives_the_title_and_is_not_read_as_a_heading():
     # A rule and a paragraph between two `---` lines are not front matter.
     plain = parse_document("---\n\nJust a paragraph.\n\n---\n\nMore text.\n", "notes.md")
     assert "Just a paragraph." in plain.sections[0].text
+
+
+def test_a_document_without_a_telling_name_is_read_by_its_headings():
+    # Inline text, a handle, a README without extension: Markdown or AsciiDoc by their headings.
+    md = "# Guide\n\nIntro.\n\n## Install\n\nRun pip.\n\n```sh\n# a comment, not a heading\n```\n"
+    doc = parse_document(md, "inline")
+    assert doc.format == "markdown" and [s.title for s in doc.sections] == ["Guide", "Install"]
+    adoc = parse_document("= Guide\n\nIntro.\n\n== Install\n\nRun it.\n", "README")
+    assert adoc.format == "asciidoc" and "Install" in [s.title for s in adoc.sections]
+    # One `#` line in plain notes is not enough to call them Markdown.
+    assert parse_document("Some notes.\n\n# one comment\n\nMore.\n", "notes.txt").format == "text"
+    # A name with a known extension decides.
+    assert parse_document(md, "guide.rst").format == "rst"

@@ -30,8 +30,8 @@ class Document:
     def __init__(self, text: str, name: str) -> None:
         self.name = name
         self.text = text
-        self.format = _format_of(name)
         self.lines = split_lines(text)
+        self.format = _format_of(name, self.lines)
         self.sections, opening, front_title = _sections(self.lines, text, self.format)
         self.titled = opening == "root"  # one heading over the whole document: its title
         self.title = front_title or (

@@ -64,13 +64,38 @@ class _Raw:
     path: tuple[str, ...]
 
 
-def _format_of(name: str) -> str:
+def _format_of(name: str, lines: list[str] | None = None) -> str:
+    """The format `name`'s extension gives; a name that gives none (inline text, a handle, a
+    `README` or `CHANGES` without extension, `.txt`) is read by its `lines`' headings."""
     language = language_of(name)
+    if language == "text" and lines:
+        return _sniffed(lines)
     if language in _PROSE_FORMATS:
         return language
     if language in supported_languages():
         return language
     return "text"
+
+
+_ATX_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
+_ASCIIDOC_HEADING = re.compile(r"^={1,6}[ \t]+\S")
+_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
+
+
+def _sniffed(lines: list[str]) -> str:
+    """Markdown or AsciiDoc when two or more lines outside code fences are their headings (`## Usage`,
+    `== Usage`); else plain text, whose reST-style underlined titles are still read as headings."""
+    atx = asciidoc = 0
+    fenced = False
+    for line in lines:
+        if _FENCE_LINE.match(line):
+            fenced = not fenced
+        elif not fenced:
+            atx += bool(_ATX_HEADING.match(line))
+            asciidoc += bool(_ASCIIDOC_HEADING.match(line))
+    if max(atx, asciidoc) < 2:
+        return "text"
+    return "markdown" if atx >= asciidoc else "asciidoc"
 
 
 def _sections(lines: list[str], text: str, fmt: str) -> tuple[list[Section], str, str]:
