@@ -393,6 +393,115 @@ def outline(query, scope, roots, index_dir, exclude, budget_tokens) -> None:
         ws.close()
 
 
+def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
+    """(text, name) of the file at PATH, or of stdin for `-`; `name` overrides the file's own."""
+    if path == "-":
+        return sys.stdin.read(), name or "stdin"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise Failure(f"cannot read the {what} {path}: {exc.strerror or exc}") from exc
+    return data.decode("utf-8", errors="replace"), name or Path(path).name
+
+
+def _saving_footer(spent: int, whole: int, what: str) -> str:
+    saved = f", {100 * (1 - spent / whole):.0f}% less" if whole > spent > 0 else ""
+    return f"— {spent:,} tokens (o200k); the whole {what}: {whole:,}{saved}"
+
+
+@main.command("slice")
+@click.argument("path")
+@click.option(
+    "--role",
+    "-r",
+    "roles",
+    multiple=True,
+    help="Who reads it or what they ask, e.g. 'security reviewer' (repeat: one slice per role).",
+)
+@click.option("--sections", "-s", default=None, help="Instead, print these sections whole: s3,s5-s7.")
+@click.option(
+    "--budget-tokens",
+    type=int,
+    default=None,
+    help="Token ceiling of the output (3000; 4000 with --sections).",
+)
+@click.option("--no-summary", is_flag=True, help="Leave out the title, outline and gist.")
+@click.option("--name", default=None, help="A file name whose extension gives the format (for stdin).")
+def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> None:
+    """Print the outline of the document at PATH ('-': stdin) and only the sections a role needs."""
+    with _user_errors():
+        from tokenlean.tools import slice as slice_mod
+
+        if sections and roles:
+            raise Failure("give --role to slice, or --sections to print sections whole, not both")
+        text, name = _input(path, name, "document")
+        if sections:
+            ids = [part.strip() for part in sections.split(",") if part.strip()]
+            fetched = slice_mod.fetch_sections(
+                text, name, ids, budget_tokens=budget_tokens or slice_mod.DEFAULT_FETCH_BUDGET
+            )
+            click.echo(slice_mod.fetch_text(fetched))
+            click.echo(_saving_footer(fetched.tokens, fetched.document_tokens, "document"), err=True)
+            return
+        if not roles:
+            raise Failure("give --role (who reads the document or what they ask), or --sections to print")
+        cfg = load_config(roots=[Path(".")])
+        result = slice_mod.slice_document(
+            text,
+            name,
+            roles[0] if len(roles) == 1 else None,
+            roles=list(roles) if len(roles) > 1 else None,
+            budget_tokens=budget_tokens or slice_mod.DEFAULT_BUDGET,
+            summary=not no_summary,
+            scorers=slice_mod.WORD_SCORERS if cfg.vectors == "off" else slice_mod.DEFAULT_SCORERS,
+        )
+        click.echo(slice_mod.slice_text(result))
+        click.echo(_saving_footer(result.tokens, result.document_tokens, "document"), err=True)
+
+
+@main.command()
+@click.argument("path")
+@click.option(
+    "--fields",
+    "-f",
+    multiple=True,
+    help="Paths to keep, e.g. 'items[*].{id,status,owner.login}' (repeatable).",
+)
+@click.option("--expression", "-e", default=None, help="Or a JMESPath expression.")
+@click.option("--need", "-n", default=None, help="Or what the data is needed for: fields are inferred.")
+@click.option(
+    "--encoding",
+    type=click.Choice(["auto", "toon", "json", "text"]),
+    default="auto",
+    show_default=True,
+    help="Output form; auto takes the fewest tokens.",
+)
+@click.option("--budget-tokens", type=int, default=None, help="Token ceiling of the output (4000).")
+@click.option("--data", "data_only", is_flag=True, help="Print only the pruned data (the header to stderr).")
+def prune(path, fields, expression, need, encoding, budget_tokens, data_only) -> None:
+    """Print only the fields of the JSON at PATH ('-': stdin) that a task needs, compactly."""
+    with _user_errors():
+        from tokenlean.tools import prune as prune_mod
+
+        text, name = _input(path, None, "JSON payload")
+        result = prune_mod.prune(
+            text,
+            fields=list(fields) or None,
+            expression=expression,
+            task=need,
+            encoding=encoding,
+            budget_tokens=budget_tokens or prune_mod.DEFAULT_BUDGET,
+            name=name,
+        )
+        full = prune_mod.prune_text(result)
+        if data_only:
+            click.echo(full[: len(full) - len(result.text)].rstrip("\n"), err=True)
+            click.echo(result.text)
+        else:
+            click.echo(full)
+        click.echo(_saving_footer(result.tokens_after, result.tokens_before, "payload"), err=True)
+
+
 @main.command()
 @click.option(
     "--root", "roots", multiple=True, type=click.Path(path_type=Path), help="Root folder (default .)."

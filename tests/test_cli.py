@@ -12,7 +12,7 @@ def invoke(*args, input=None):
 def test_help_lists_the_commands():
     r = invoke("--help")
     assert r.exit_code == 0
-    for command in ("index", "search", "read", "deps", "outline", "serve", "status"):
+    for command in ("index", "search", "read", "deps", "outline", "slice", "prune", "serve", "status"):
         assert command in r.output
 
 
@@ -145,3 +145,72 @@ def test_secret_patterns_from_config_and_a_repository_cannot_allow_secrets(repo,
     (repo / ".tokenlean.toml").write_text('allow_secret_files = [".env"]\n')
     r = invoke("index", repo)
     assert r.exit_code == 1 and "a repository cannot let files through the secret deny-list" in r.stderr
+
+
+GUIDE = """# Widget
+
+Widget runs services on a small cluster.
+
+## Installation
+
+Install with `pip install widget`.
+
+## Security
+
+Tokens are signed with HMAC-SHA256 and rotated every 24 hours; secrets never reach the logs.
+
+## Caching
+
+Responses are cached for 60 seconds.
+"""
+
+
+def test_slice_prints_the_sections_a_role_needs_and_what_it_saved(tmp_path):
+    doc = tmp_path / "guide.md"
+    doc.write_text(GUIDE)
+    r = invoke("slice", doc, "--role", "security reviewer")
+    assert r.exit_code == 0
+    assert "== s3 Security" in r.stdout and "HMAC-SHA256" in r.stdout
+    assert "== s4 Caching" not in r.stdout  # in the outline only
+    assert "the whole document" in r.stderr
+    # stdin, with a name that gives the format; several roles in one call
+    both = invoke(
+        "slice", "-", "--name", "guide.md", "-r", "security reviewer", "-r", "new user", input=GUIDE
+    )
+    assert both.exit_code == 0 and "HMAC-SHA256" in both.stdout and "pip install widget" in both.stdout
+    whole = invoke("slice", doc, "--sections", "s4")
+    assert "cached for 60 seconds" in whole.stdout and "HMAC" not in whole.stdout
+
+
+def test_slice_errors_are_clear(tmp_path):
+    doc = tmp_path / "guide.md"
+    doc.write_text(GUIDE)
+    no_role = invoke("slice", doc)
+    assert no_role.exit_code == 1 and "--role" in no_role.stderr
+    both = invoke("slice", doc, "--role", "ops", "--sections", "s2")
+    assert both.exit_code == 1 and "not both" in both.stderr
+    unknown = invoke("slice", doc, "--sections", "s9")
+    assert unknown.exit_code == 1 and "unknown section id 's9'" in unknown.stderr
+    missing = invoke("slice", tmp_path / "nope.md", "--role", "ops")
+    assert missing.exit_code == 1 and "cannot read the document" in missing.stderr
+    empty = invoke("slice", "-", "--role", "ops", input="  \n")
+    assert empty.exit_code == 1 and "empty" in empty.stderr
+
+
+def test_prune_keeps_the_fields_asked_for_and_pipes_its_data(tmp_path):
+    issues = [
+        {"id": i, "title": f"Bug {i}", "user": {"login": f"dev{i}", "id": i}, "body": "x" * 300}
+        for i in range(25)
+    ]
+    payload = tmp_path / "issues.json"
+    payload.write_text(json.dumps(issues))
+    r = invoke("prune", payload, "-f", "[*].{id,user.login}")
+    assert r.exit_code == 0 and "dropped" in r.stdout and "dev24" in r.stdout and "xxxx" not in r.stdout
+    assert "% less" in r.stderr
+    piped = invoke(
+        "prune", "-", "-f", "[*].{id,user.login}", "--encoding", "json", "--data", input=json.dumps(issues)
+    )
+    assert json.loads(piped.stdout) == [{"id": i, "user": {"login": f"dev{i}"}} for i in range(25)]
+    assert "pruned JSON" in piped.stderr
+    bad = invoke("prune", "-", "-f", "id", input="{bad")
+    assert bad.exit_code == 1 and "invalid JSON" in bad.stderr
