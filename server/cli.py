@@ -302,9 +302,9 @@ def search(query, roots, index_dir, exclude, limit, budget_tokens, fmt, cursor, 
         ws.close()
 
 
-def _footer(spent: int, baseline: int) -> str:
+def _footer(spent: int, baseline: int, whole: str = "reading the whole files") -> str:
     saved = f", {100 * (1 - spent / baseline):.0f}% less" if baseline > spent > 0 else ""
-    return f"— {spent:,} tokens (o200k); reading the whole files: {baseline:,}{saved}"
+    return f"— {spent:,} tokens (o200k); {whole}: {baseline:,}{saved}"
 
 
 @main.command()
@@ -404,11 +404,6 @@ def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
     return data.decode("utf-8", errors="replace"), name or Path(path).name
 
 
-def _saving_footer(spent: int, whole: int, what: str) -> str:
-    saved = f", {100 * (1 - spent / whole):.0f}% less" if whole > spent > 0 else ""
-    return f"— {spent:,} tokens (o200k); the whole {what}: {whole:,}{saved}"
-
-
 @main.command("slice")
 @click.argument("path")
 @click.option(
@@ -441,7 +436,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
                 text, name, ids, budget_tokens=budget_tokens or slice_mod.DEFAULT_FETCH_BUDGET
             )
             click.echo(slice_mod.fetch_text(fetched))
-            click.echo(_saving_footer(fetched.tokens, fetched.document_tokens, "document"), err=True)
+            click.echo(_footer(fetched.tokens, fetched.document_tokens, "the whole document"), err=True)
             return
         if not roles:
             raise Failure("give --role (who reads the document or what they ask), or --sections to print")
@@ -453,10 +448,10 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
             roles=list(roles) if len(roles) > 1 else None,
             budget_tokens=budget_tokens or slice_mod.DEFAULT_BUDGET,
             summary=not no_summary,
-            scorers=slice_mod.WORD_SCORERS if cfg.vectors == "off" else slice_mod.DEFAULT_SCORERS,
+            scorers=slice_mod.scorers_for(cfg.vectors),
         )
         click.echo(slice_mod.slice_text(result))
-        click.echo(_saving_footer(result.tokens, result.document_tokens, "document"), err=True)
+        click.echo(_footer(result.tokens, result.document_tokens, "the whole document"), err=True)
 
 
 @main.command()
@@ -499,7 +494,7 @@ def prune(path, fields, expression, need, encoding, budget_tokens, data_only) ->
             click.echo(result.text)
         else:
             click.echo(full)
-        click.echo(_saving_footer(result.tokens_after, result.tokens_before, "payload"), err=True)
+        click.echo(_footer(result.tokens_after, result.tokens_before, "the whole payload"), err=True)
 
 
 @main.command()

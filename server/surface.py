@@ -315,7 +315,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 roles=roles,
                 budget_tokens=allowance.budget_tokens,
                 summary=summary,
-                scorers=slice_mod.WORD_SCORERS if cfg.vectors == "off" else slice_mod.DEFAULT_SCORERS,
+                scorers=slice_mod.scorers_for(cfg.vectors),
             )
             return Output(slice_mod.slice_text(result), result.document_tokens, root=root)
 

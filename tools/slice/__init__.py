@@ -38,6 +38,7 @@ from .scorers import (
     ReleaseScorer,
     Scorer,
     embedding_note,
+    scorers_for,
 )
 from .settings import (
     DEFAULT_BUDGET,
@@ -85,6 +86,7 @@ __all__ = [
     "parse_document",
     "rank",
     "ranking",
+    "scorers_for",
     "slice_document",
     "slice_text",
     "stem",

@@ -78,21 +78,19 @@ def _format_of(name: str, lines: list[str] | None = None) -> str:
 
 
 _ATX_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
-_ASCIIDOC_HEADING = re.compile(r"^={1,6}[ \t]+\S")
-_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
 
 
 def _sniffed(lines: list[str]) -> str:
-    """Markdown or AsciiDoc when two or more lines outside code fences are their headings (`## Usage`,
+    """Markdown or AsciiDoc when two or more lines outside code blocks are their headings (`## Usage`,
     `== Usage`); else plain text, whose reST-style underlined titles are still read as headings."""
-    atx = asciidoc = 0
-    fenced = False
+    atx = 0
+    fence: str | None = None
     for line in lines:
-        if _FENCE_LINE.match(line):
-            fenced = not fenced
-        elif not fenced:
+        opened = fence
+        fence = _fence_after(line, fence)
+        if opened is None and fence is None:
             atx += bool(_ATX_HEADING.match(line))
-            asciidoc += bool(_ASCIIDOC_HEADING.match(line))
+    asciidoc = len(_asciidoc_headings(lines))
     if max(atx, asciidoc) < 2:
         return "text"
     return "markdown" if atx >= asciidoc else "asciidoc"
@@ -317,6 +315,14 @@ def _from_code(text: str, language: str) -> list[_Raw]:
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 
+def _fence_after(line: str, fence: str | None) -> str | None:
+    """The Markdown code fence open after `line` (its marker), given the one open before it."""
+    if m := _FENCE.match(line):
+        mark = m.group(1)[0] * 3
+        return mark if fence is None else (None if fence == mark else fence)
+    return fence
+
+
 def _blocks(lines: list[str], a: int, b: int, fmt: str) -> list[tuple[int, int]]:
     """Paragraphs of rows a..b: runs of non-blank lines; blank lines inside code fences do not split."""
     out: list[tuple[int, int]] = []
@@ -324,9 +330,8 @@ def _blocks(lines: list[str], a: int, b: int, fmt: str) -> list[tuple[int, int]]
     fence: str | None = None
     for i in range(a, b + 1):
         line = lines[i]
-        if fmt == "markdown" and (m := _FENCE.match(line)):
-            mark = m.group(1)[0] * 3
-            fence = mark if fence is None else (None if fence == mark else fence)
+        if fmt == "markdown":
+            fence = _fence_after(line, fence)
         elif fmt == "asciidoc" and _ADOC_DELIMITER.match(line) and line.strip()[:1] in "-.":
             fence = line.strip() if fence is None else (None if fence == line.strip() else fence)
         if not line.strip() and fence is None:

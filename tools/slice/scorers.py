@@ -179,3 +179,8 @@ DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
 )
 # Without the supporting signals (embeddings): a server started with vectors off.
 WORD_SCORERS = tuple(s for s in DEFAULT_SCORERS if not getattr(s[0], "supporting", False))
+
+
+def scorers_for(vectors: str) -> tuple[tuple[Scorer, float], ...]:
+    """The signals a slice ranks by under the `vectors` setting (auto, fast, quality or off)."""
+    return WORD_SCORERS if vectors == "off" else DEFAULT_SCORERS
