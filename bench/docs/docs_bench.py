@@ -213,6 +213,7 @@ SETS = (
     ("fresh held-out 5", "fresh_held_out_5"),
     ("fresh held-out 6", "fresh_held_out_6"),
     ("fresh held-out 7", "fresh_held_out_7"),
+    ("fresh held-out 8", "fresh_held_out_8"),
 )
 REPEATS = 3
 
