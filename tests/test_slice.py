@@ -876,6 +876,17 @@ def test_a_sibling_whose_title_shares_a_word_with_a_relevant_sections_title_is_r
     assert not any("option-" in t for t in rank_titles(text, question))  # `option` is every title's
 
 
+def test_two_words_of_a_role_match_the_word_they_make_together():
+    assert Query.of("how do I set up the repository?").weights["setup"] < 1.0  # said another way
+    sections = [
+        "## Development Setup\n\nYou will need Node.js; then run `pnpm i` in the root.",
+        "## Repository layout\n\nThe repository holds one package per folder.",
+        *(f"## Package {k}\n\nPackage {k} compiles widget {k} for the browser." for k in range(10)),
+    ]
+    text = "# Contributing\n\nHow to help.\n\n" + "\n\n".join(sections) + "\n"
+    assert "Development Setup" in rank_titles(text, "new contributor: how do I set up the repository?")
+
+
 def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
     from tokenlean.tools.slice import settings as slicer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from tokenlean.indexers.terms import MAX_TERM_CHARS, STOPWORDS, split_identifier
 
@@ -76,6 +77,7 @@ _ROLE_WORDS = frozenset(
 # Common reviewer roles and the words their concerns are usually written in. Kept small and general;
 # a trigger (a word, matched stemmed, or a phrase) in the role adds its row's words at EXPANSION_WEIGHT.
 EXPANSION_WEIGHT = 0.35
+COMPOUND_WEIGHT = 0.5  # two words of the role joined (`set up` -> `setup`): its own words, said another way
 ROLE_EXPANSIONS: dict[str, tuple[str, str]] = {
     "security": (
         "security, secure, appsec, vulnerability, pentest, auditor",
@@ -186,6 +188,8 @@ class Query:
         versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))
+        for term in _compounds(plain):
+            weights.setdefault(term, COMPOUND_WEIGHT)
         if expand:
             for words, phrases, related in _EXPANSIONS:
                 if words & set(said) or any(f" {p} " in f" {plain} " for p in phrases):
@@ -226,6 +230,14 @@ class Query:
         if key <= _version_key(self.since):
             return False
         return not self.versions or key < max(_version_key(v) for v in self.versions)
+
+
+def _compounds(plain: str) -> list[str]:
+    """Terms of two adjacent words written as one (`set up` -> `setup`, `file name` -> `filename`):
+    documents write many such words both ways, and a heading says `Development Setup`."""
+    words = plain.split()
+    joined = (a + b for a, b in pairwise(words) if a.isalpha() and b.isalpha() and len(a + b) >= 5)
+    return [t for word in joined for t in _word_terms(word) if t not in _ROLE_WORDS]
 
 
 def _in_releases(version: str | None, lines: frozenset[str]) -> bool:
