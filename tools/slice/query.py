@@ -188,7 +188,7 @@ class Query:
         versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))
-        for term in _compounds(plain):
+        for term in _compounds(plain) if own else ():  # `how do I` alone is no question
             weights.setdefault(term, COMPOUND_WEIGHT)
         if expand:
             for words, phrases, related in _EXPANSIONS:
