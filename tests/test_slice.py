@@ -887,6 +887,19 @@ def test_two_words_of_a_role_match_the_word_they_make_together():
     assert "Development Setup" in rank_titles(text, "new contributor: how do I set up the repository?")
 
 
+def test_a_table_of_contents_is_never_a_relevant_section():
+    topics = ["Routing", "Timeouts", "Graceful shutdown", "Logging to a file", "Upload files"]
+    toc = "\n".join(f"- [{t}](#{t.lower().replace(' ', '-')})" for t in topics)
+    html = "\n".join(f'<li><a href="#{t.lower()}">{t}</a></li>' for t in topics)
+    bodies = [f"## {t}\n\n{t} in this framework: call `router.{t.split()[0].lower()}()`." for t in topics]
+    for contents in (toc, html):
+        text = "# Gin\n\nA web framework.\n\n## Contents\n\n" + contents + "\n\n" + "\n\n".join(bodies) + "\n"
+        doc = parse_document(text, "doc.md")
+        assert [s.title for s in doc.sections if doc.navigation[doc.sections.index(s)]] == ["Contents"]
+        titles = rank_titles(text, "ops: graceful shutdown, timeouts and logging to a file")
+        assert "Contents" not in titles and {"Timeouts", "Graceful shutdown", "Logging to a file"} <= titles
+
+
 def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
     from tokenlean.tools.slice import settings as slicer
 

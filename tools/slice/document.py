@@ -23,6 +23,10 @@ from .settings import (
     SUBJECT_SHARE,
 )
 
+# A link to an anchor of the same document, in Markdown or HTML.
+_ANCHOR_LINK = re.compile(r"\]\(#[^)]*\)|href=[\"']#")
+_CONTENTS_DIRECTIVE = re.compile(r"\s*\.\.\s+contents::")
+
 
 class Document:
     """A document split into sections, with what the scorers need computed once."""
@@ -76,6 +80,20 @@ class Document:
             if s.part is None or s.part[0] == 1:
                 lines = lines[1:]  # the heading line
             out.append(not any(re.search(r"\w", line) and not _ADORNMENT.match(line) for line in lines))
+        return out
+
+    @cached_property
+    def navigation(self) -> list[bool]:
+        """Whether each section is a table of contents: its own lines are mostly links to anchors
+        of the document (`- [Routing](#routing)`, `<a href="#routing">`, reST's `.. contents::`).
+        It names every topic and describes none; the outline is the agent's table of contents."""
+        out = []
+        for s, bare in zip(self.sections, self.bare, strict=True):
+            lines = [ln for ln in s.text.split("\n")[1:] if ln.strip() and not _ADORNMENT.match(ln)]
+            links = sum(1 for ln in lines if _ANCHOR_LINK.search(ln))
+            directive = any(_CONTENTS_DIRECTIVE.match(ln) for ln in lines)
+            listing = links >= 3 and links >= 0.7 * len(lines)
+            out.append(not bare and ((directive and len(lines) <= 3) or listing))
         return out
 
     @cached_property

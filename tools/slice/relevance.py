@@ -70,11 +70,13 @@ def ranking(
                 combined[i] += weight * s / top
                 if not supporting:
                     lead[i] += weight * s / top
-    # A heading with no text of its own says nothing its children's title paths do not. Including
+    # A heading with no text of its own says nothing its children's title paths do not, nor does a
+    # table of contents. Including
     # a section that is a large share of the document is most of the way to reading all of it:
     # such a section needs a stronger match.
     size = [
-        0.0 if bare else 1 - s.tokens / doc.tokens for s, bare in zip(doc.sections, doc.bare, strict=True)
+        0.0 if bare or toc else 1 - s.tokens / doc.tokens
+        for s, bare, toc in zip(doc.sections, doc.bare, doc.navigation, strict=True)
     ]
     combined = [c * f for c, f in zip(combined, size, strict=True)]
     # When no word matches, meaning alone is what there is to go by.
