@@ -418,7 +418,7 @@ def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
     "--budget-tokens",
     type=int,
     default=None,
-    help="Token ceiling of the output (3000; 4000 with --sections).",
+    help="Token ceiling of the output (a quarter of the document, 3000-12000; 4000 with --sections).",
 )
 @click.option("--no-summary", is_flag=True, help="Leave out the title, outline and gist.")
 @click.option("--name", default=None, help="A file name whose extension gives the format (for stdin).")
@@ -446,7 +446,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
             name,
             roles[0] if len(roles) == 1 else None,
             roles=list(roles) if len(roles) > 1 else None,
-            budget_tokens=budget_tokens or slice_mod.DEFAULT_BUDGET,
+            budget_tokens=budget_tokens,
             summary=not no_summary,
             scorers=slice_mod.scorers_for(cfg.vectors),
         )

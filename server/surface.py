@@ -286,8 +286,13 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
         ] = None,
         summary: Annotated[bool, Field(description="Include title, outline and gist.")] = True,
         budget_tokens: Annotated[
-            int, Field(ge=slice_mod.MIN_BUDGET, le=slice_mod.MAX_BUDGET, description="Output token ceiling.")
-        ] = slice_mod.DEFAULT_BUDGET,
+            int | None,
+            Field(
+                ge=slice_mod.MIN_BUDGET,
+                le=slice_mod.MAX_BUDGET,
+                description="Output token ceiling (default: a quarter of the document, 3000-12000).",
+            ),
+        ] = None,
         task: Annotated[str | None, TASK_FIELD] = None,
         ctx: Context | None = None,
     ) -> str:
@@ -304,23 +309,30 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
         def body(allowance: Allowance, caller: Caller) -> Output:
             content, name, root = _source(path, handle, text, "document")
             if sections:
-                fetched = slice_mod.fetch_sections(
-                    content, name, sections, budget_tokens=allowance.budget_tokens
-                )
+                ceiling = allowance.budget_tokens
+                fetch_budget = ceiling if budget_tokens else min(ceiling, slice_mod.DEFAULT_FETCH_BUDGET)
+                fetched = slice_mod.fetch_sections(content, name, sections, budget_tokens=fetch_budget)
                 return Output(slice_mod.fetch_text(fetched), fetched.document_tokens, root=root)
             result = slice_mod.slice_document(
                 content,
                 name,
                 role,
                 roles=roles,
-                budget_tokens=allowance.budget_tokens,
+                budget_tokens=allowance.budget_tokens if budget_tokens else None,
                 summary=summary,
                 scorers=slice_mod.scorers_for(cfg.vectors),
+                ceiling=allowance.budget_tokens,
             )
             return Output(slice_mod.slice_text(result), result.document_tokens, root=root)
 
         return calls.run(
-            ctx, "slice", arguments, body, task=task, requested=budget_tokens, minimum=slice_mod.MIN_BUDGET
+            ctx,
+            "slice",
+            arguments,
+            body,
+            task=task,
+            requested=budget_tokens or slice_mod.AUTO_MAX_BUDGET,
+            minimum=slice_mod.MIN_BUDGET,
         )
 
     def prune_tool(

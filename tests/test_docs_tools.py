@@ -182,3 +182,19 @@ async def test_slice_ranks_by_meaning_too_unless_vectors_are_off(repo, index_dir
             ws.close()
     assert "== s10 Why you might pick something else" in answers["auto"]
     assert "nothing in the document matches" in answers["off"]
+
+
+async def test_slice_with_no_budget_scales_with_the_document(server, repo):
+    parts = [
+        f"## Tier {k}\n\n"
+        + (f"Eviction in tier {k} drops pages after {k} minutes. " if k % 2 else f"Tier {k} sets margins. ")
+        * 40
+        for k in range(40)
+    ]
+    (repo / "docs/cache.md").write_text("# Cache\n\nCaching.\n\n" + "\n\n".join(parts) + "\n")
+    role = {"path": "docs/cache.md", "role": "how does eviction work?"}
+    async with Client(server) as client:
+        default = text(await client.call_tool("slice", role))
+        fixed = text(await client.call_tool("slice", {**role, "budget_tokens": 1500}))
+    assert 3000 < tokens.count(default.rsplit("\n", 1)[0]) <= 12_000  # a quarter of ~24k tokens
+    assert tokens.count(fixed.rsplit("\n", 1)[0]) <= 1500

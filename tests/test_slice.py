@@ -900,6 +900,27 @@ def test_a_table_of_contents_is_never_a_relevant_section():
         assert "Contents" not in titles and {"Timeouts", "Graceful shutdown", "Logging to a file"} <= titles
 
 
+def test_with_no_budget_a_slice_gets_a_share_of_the_document_within_bounds():
+    from tokenlean.tools import slice as slicer
+
+    def part(k: int) -> str:
+        line = (
+            f"Eviction in tier {k} drops pages after {k} minutes. " if k % 2 else f"Tier {k} sets margins. "
+        )
+        return f"## Tier {k}\n\n" + line * 40
+
+    text = "# Cache\n\nCaching for the site.\n\n" + "\n\n".join(part(k) for k in range(40)) + "\n"
+    doc = parse_document(text, "cache.md")
+    result = slice_document(text, "cache.md", "how does cache eviction work?")
+    assert result.budget == int(slicer.AUTO_SHARE * doc.tokens) > slicer.DEFAULT_BUDGET
+    assert slicer.DEFAULT_BUDGET < result.tokens <= result.budget  # the room is used, not exceeded
+    assert slice_document(text, "cache.md", "cache eviction", ceiling=2200).budget == 2200  # a client's cap
+    assert slice_document(text, "cache.md", "cache eviction", budget_tokens=1000).budget == 1000
+    assert slice_document(GUIDE, "guide.md", "security reviewer").budget == slicer.DEFAULT_BUDGET  # the least
+    several = slice_document(text, "cache.md", roles=["cache eviction", "tiers"])
+    assert several.budget == min(2 * result.budget, slicer.AUTO_MAX_BUDGET)
+
+
 def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
     from tokenlean.tools.slice import settings as slicer
 

@@ -259,6 +259,18 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
         sl.DEFAULT_SCORERS,
         lambda: patched(sl, TAIL_SHARE=0.25, TAIL_DOCUMENT_SHARE=0.1),
     )
+    if has(sl, "TITLE_KIN_SHARE"):
+        out["without sibling titles"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, TITLE_KIN_SHARE=0))
+    if has(sl, "_compounds"):
+        out["without compound words"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _compounds=lambda plain: []))
+    if has(sl, "_ANCHOR_LINK"):
+        never = re.compile(r"(?!)")
+        out["tables of contents ranked"] = (
+            sl.DEFAULT_SCORERS,
+            lambda: patched(sl, _ANCHOR_LINK=never, _CONTENTS_DIRECTIVE=never),
+        )
+    if has(sl, "AUTO_SHARE"):
+        out["a fixed 3,000 budget"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, AUTO_SHARE=0))
     out["without summary scaling"] = (
         sl.DEFAULT_SCORERS,
         lambda: patched(sl, GIST_SHARE=1.0, OUTLINE_SHARE=1.0),
@@ -297,7 +309,11 @@ def slicer_at(rev: str) -> ModuleType:
     return module
 
 
-def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[str] | None = None) -> dict:
+def run_slices(
+    budget: int | None, ablation: bool, sl: ModuleType = slicer, only: list[str] | None = None
+) -> dict:
+    """Slice every labelled role; `budget` None is the slicer's default (by document size), given to a
+    slicer at an older revision as the number the current one would pick."""
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
     sets = {key: name for name, field in SETS for key in labels.get(field, {}).get("documents", [])}
     known = {field for _, field in SETS}
@@ -317,6 +333,8 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[
             continue
         name, body = loaded
         doc = sl.parse_document(body, name)
+        own_default = budget is None and sl is slicer  # an older slicer is given the current default
+        per_role = budget if budget is not None or own_default else slicer.default_budget(doc.tokens)
         for role, wanted in spec["roles"].items():
             needed: set[str] = set()
             for label in wanted:
@@ -334,7 +352,7 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[
                 for _ in range(REPEATS):  # the fastest of a few: other work on the machine only adds
                     started = time.perf_counter()
                     with context():
-                        result = sl.slice_document(body, name, role, budget_tokens=budget, scorers=scorers)
+                        result = sl.slice_document(body, name, role, budget_tokens=per_role, scorers=scorers)
                         sl.slice_text(result)
                     elapsed = min(elapsed, time.perf_counter() - started)
                 got = {p.id for p in result.roles[0].pieces}
@@ -347,6 +365,7 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[
                         "role": role,
                         "full": doc.tokens,
                         "slice": result.tokens,
+                        "budget": result.budget,
                         "saving": 1 - result.tokens / doc.tokens,
                         "needed": len(needed),
                         "found": len(needed & got),
@@ -359,14 +378,17 @@ def run_slices(budget: int, ablation: bool, sl: ModuleType = slicer, only: list[
                         "ms": round(elapsed * 1000),
                     }
                 )
-        result = sl.slice_document(body, name, roles=list(spec["roles"]), budget_tokens=budget * 2)
+        shared = min(budget * 2, slicer.MAX_BUDGET) if budget is not None else None
+        if budget is None and not own_default:
+            shared = slicer.default_budget(doc.tokens, len(spec["roles"]))
+        result = sl.slice_document(body, name, roles=list(spec["roles"]), budget_tokens=shared)
         sl.slice_text(result)
         multi.append(
             {
                 "document": key,
                 "full": doc.tokens,
                 "total": result.tokens,
-                "budget": budget * 2,
+                "budget": result.budget,
                 "roles": [
                     {"role": r.role, "tokens": r.tokens, "sections": len(r.pieces)} for r in result.roles
                 ],
@@ -396,9 +418,10 @@ def summary(sel: list[dict]) -> str:
     )
 
 
-def print_slices(report: dict, budget: int, before: dict | None = None, rev: str = "") -> None:
+def print_slices(report: dict, budget: int | None, before: dict | None = None, rev: str = "") -> None:
     rows = report["rows"]
-    print(f"Slicing: o200k tokens of the whole text form vs the whole document (budget {budget:,})")
+    given = f"budget {budget:,}" if budget else "the default budget: a quarter of the document, 3,000-12,000"
+    print(f"Slicing: o200k tokens of the whole text form vs the whole document ({given})")
     why = slicer.embedding_note()
     print(f"embeddings: {'off, ' + why if why else 'the fast static model (vectors extra)'}\n")
     main = [r for r in rows if r["variant"] == MAIN]
@@ -866,7 +889,7 @@ def print_prunes(rows: list[dict]) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--budget", type=int, default=slicer.DEFAULT_BUDGET)
+    ap.add_argument("--budget", type=int, default=None, help="a fixed budget per role (else the slicer's)")
     ap.add_argument("--ablation", action="store_true", help="also run with one signal or rule removed")
     ap.add_argument("--against", metavar="REV", help="also slice with the slicer as of git revision REV")
     ap.add_argument("--json", action="store_true")

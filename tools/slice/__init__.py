@@ -23,7 +23,7 @@ The modules, in the order they build on each other: `settings` (limits and tunab
 
 from .document import Document, parse_document
 from .errors import BadSlice, EmptyDocument, UnknownSection
-from .fill import fetch_sections, slice_document
+from .fill import default_budget, fetch_sections, slice_document
 from .parse import Section
 from .query import Query, stem, text_terms
 from .relevance import Ranking, rank, ranking
@@ -41,6 +41,8 @@ from .scorers import (
     scorers_for,
 )
 from .settings import (
+    AUTO_MAX_BUDGET,
+    AUTO_SHARE,
     DEFAULT_BUDGET,
     DEFAULT_FETCH_BUDGET,
     MAX_BUDGET,
@@ -52,6 +54,8 @@ from .settings import (
 from .summary import gist, outline, summarise
 
 __all__ = [
+    "AUTO_MAX_BUDGET",
+    "AUTO_SHARE",
     "DEFAULT_BUDGET",
     "DEFAULT_FETCH_BUDGET",
     "DEFAULT_SCORERS",
@@ -78,6 +82,7 @@ __all__ = [
     "SliceResult",
     "Summary",
     "UnknownSection",
+    "default_budget",
     "embedding_note",
     "fetch_sections",
     "fetch_text",

@@ -18,6 +18,8 @@ from .render import _cost, _fetch_head, _head_text, _role_header, _role_text, fe
 from .results import FetchResult, Piece, RoleSlice, SliceResult
 from .scorers import DEFAULT_SCORERS, Scorer
 from .settings import (
+    AUTO_MAX_BUDGET,
+    AUTO_SHARE,
     DEFAULT_BUDGET,
     DEFAULT_FETCH_BUDGET,
     INTRO_TOKENS,
@@ -39,6 +41,13 @@ from .summary import summarise
 def _check_budget(budget_tokens: int) -> None:
     if not MIN_BUDGET <= budget_tokens <= MAX_BUDGET:
         raise BadSlice(f"budget_tokens must be between {MIN_BUDGET} and {MAX_BUDGET} (got {budget_tokens})")
+
+
+def default_budget(document_tokens: int, roles: int = 1, ceiling: int = MAX_BUDGET) -> int:
+    """The budget of a slice when the caller names none: AUTO_SHARE of the document per role, at least
+    DEFAULT_BUDGET, at most AUTO_MAX_BUDGET and `ceiling` (what the client or the task allows)."""
+    wanted = max(DEFAULT_BUDGET, int(AUTO_SHARE * document_tokens)) * roles
+    return max(MIN_BUDGET, min(wanted, AUTO_MAX_BUDGET, ceiling))
 
 
 def _query(role: str) -> Query:
@@ -140,11 +149,13 @@ def slice_document(
     role: str | None = None,
     *,
     roles: Sequence[str] | None = None,
-    budget_tokens: int = DEFAULT_BUDGET,
+    budget_tokens: int | None = None,
     summary: bool = True,
     scorers: Sequence[tuple[Scorer, float]] = DEFAULT_SCORERS,
+    ceiling: int = MAX_BUDGET,
 ) -> SliceResult:
-    """The sections of a document that `role` (or each of `roles`) needs, within `budget_tokens`.
+    """The sections of a document that `role` (or each of `roles`) needs, within `budget_tokens`
+    (by default `default_budget`: a share of the document, at most `ceiling`).
 
     `name` is the document's file name or path; its extension picks the format. With `roles`, the
     budget left after the shared summary is split between them (what one role leaves unused goes
@@ -152,7 +163,8 @@ def slice_document(
     `scorers` are the relevance signals and their weights (see `Scorer`).
     Raises BadSlice (EmptyDocument, ...) on input it cannot honour.
     """
-    _check_budget(budget_tokens)
+    if budget_tokens is not None:
+        _check_budget(budget_tokens)
     if role is not None and roles is not None:
         raise BadSlice("give either role or roles, not both")
     asked = list(roles) if roles is not None else [role or ""]
@@ -162,6 +174,8 @@ def slice_document(
         raise BadSlice(f"at most {MAX_ROLES} roles per call (got {len(asked)}): split them over calls")
     queries = [_query(r) for r in asked]
     doc = parse_document(text, name)
+    if budget_tokens is None:
+        budget_tokens = default_budget(doc.tokens, len(queries), ceiling)
     head = summarise(doc, budget_tokens) if summary else None
     result = SliceResult(
         name=name,
