@@ -407,6 +407,18 @@ def test_a_role_with_nothing_relevant_leaves_its_share_to_the_others():
     assert "nothing in the document matches; read the outline and fetch sections by id" in slice_text(shared)
 
 
+def test_roles_whose_parts_together_exceed_the_document_say_so():
+    text = (
+        "# Store\n\n" + "\n\n".join(f"## Cache {i}\n\nThe cache {i} keeps hot keys." for i in range(3)) + "\n"
+    )
+    note = "the roles' parts together are more than the whole document"
+    assert note in slice_text(slice_document(text, "store.md", roles=["cache", "hot keys", "keys"]))
+    assert note not in slice_text(slice_document(text, "store.md", "cache"))
+    topics = ["eviction", "replication", "snapshots", "quotas", "metrics", "backups"]
+    long = "# Store\n\n" + "\n\n".join(f"## {t.title()}\n\n" + f"How {t} works here. " * 30 for t in topics)
+    assert note not in slice_text(slice_document(long, "store.md", roles=["eviction", "snapshots"]))
+
+
 def test_without_the_summary_a_slice_is_only_the_sections():
     result = slice_document(GUIDE, "guide.md", "security reviewer", summary=False)
     text = slice_text(result)

@@ -76,6 +76,13 @@ def slice_text(result: SliceResult) -> str:
     for role in result.roles:
         block, role.tokens = _settle(lambda n, r=role: _role_text(r, n, multi, result.document_tokens))
         parts.append(block)
+    if multi and sum(r.tokens for r in result.roles) > result.document_tokens:
+        # Each role's part is for its own reader (one reviewer each); one reader taking them all
+        # pays for the sections they share once per role.
+        parts.append(
+            f"(the roles' parts together are more than the whole document, {result.document_tokens:,} "
+            "tokens: a reader who needs all of them should read it whole)"
+        )
     text = "\n\n".join(parts)
     result.tokens = tokens.count(text)
     return text
