@@ -214,6 +214,7 @@ SETS = (
     ("fresh held-out 6", "fresh_held_out_6"),
     ("fresh held-out 7", "fresh_held_out_7"),
     ("fresh held-out 8", "fresh_held_out_8"),
+    ("fresh held-out 9", "fresh_held_out_9"),
 )
 REPEATS = 3
 
