@@ -875,19 +875,6 @@ def test_a_section_between_two_relevant_siblings_is_relevant():
     assert "Redirecting output" not in rank_titles(text, "how do I print log messages?", links=False)
 
 
-def test_a_sibling_whose_title_shares_a_word_with_a_relevant_sections_title_is_relevant():
-    sections = [
-        "### `--stdin`\n\nRead the code to lint from standard input, so an editor can pipe its buffer.",
-        "### `--stdin-filename`\n\nThe file name to treat the input as (sets the parser and config).",
-        *(f"### `--option-{k}`\n\nOption {k} changes how widget {k} draws the report." for k in range(10)),
-    ]
-    text = "# CLI\n\nThe command line.\n\n## Options\n\n" + "\n\n".join(sections) + "\n"
-    question = "how does an editor pipe its buffer in?"
-    assert "Options > `--stdin-filename`" in rank_titles(text, question)  # shares `stdin` with the match
-    assert "Options > `--stdin-filename`" not in rank_titles(text, question, links=False)
-    assert not any("option-" in t for t in rank_titles(text, question))  # `option` is every title's
-
-
 def test_two_words_of_a_role_match_the_word_they_make_together():
     assert Query.of("how do I set up the repository?").weights["setup"] < 1.0  # said another way
     sections = [

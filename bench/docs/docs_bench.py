@@ -260,8 +260,6 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
         sl.DEFAULT_SCORERS,
         lambda: patched(sl, TAIL_SHARE=0.25, TAIL_DOCUMENT_SHARE=0.1),
     )
-    if has(sl, "TITLE_KIN_SHARE"):
-        out["without sibling titles"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, TITLE_KIN_SHARE=0))
     if has(sl, "_compounds"):
         out["without compound words"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _compounds=lambda plain: []))
     if has(sl, "_ANCHOR_LINK"):

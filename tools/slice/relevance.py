@@ -21,7 +21,6 @@ from .settings import (
     RELATED_SHARE,
     RELATED_TERMS,
     RELEVANCE_FLOOR,
-    TITLE_KIN_SHARE,
 )
 
 
@@ -114,8 +113,8 @@ def _related(
     A relevant section leads to a section whose title it names (`... use full case-folding`, a
     class name), to one that shares enough of its rare names (a flag or backend it mentions, where
     it is defined), and, when it is one of a few short entries under a bare heading (a list of
-    components or options), to the other entries, which rank with it. It leads to its siblings whose
-    titles share a specific word with its own, and two relevant siblings to the section between them.
+    components or options), to the other entries, which rank with it. Two relevant siblings lead
+    to the section between them.
     """
     out: dict[int, float] = {}
 
@@ -152,22 +151,6 @@ def _related(
         ):
             for j in siblings:  # entries of one list rank together
                 lead(j, score)
-    # A sibling whose own title shares a specific word with a relevant section's title is on its
-    # topic: `--stdin` and `--stdin-filename`, `Required flags` and `Persistent Flags`.
-    if TITLE_KIN_SHARE:
-        common = doc.common_title_terms | doc.subject_terms
-        for i, scored in relevant.items():
-            own = doc.title_terms[i][0] - common
-            if not own or doc.release[i] or doc.in_changelog[i]:
-                continue
-            path = doc.sections[i].path
-            for j in by_parent.get(path[:-1], []):
-                if (
-                    doc.sections[j].path != path
-                    and not (doc.release[j] or doc.in_changelog[j])
-                    and own & doc.title_terms[j][0]
-                ):
-                    lead(j, TITLE_KIN_SHARE * scored / prior[i])
     # A section between two relevant siblings is on their topic: authors put related sections together.
     for i in range(1, len(doc.sections) - 1):
         a, b = i - 1, i + 1

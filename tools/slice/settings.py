@@ -36,9 +36,6 @@ RELATED_SHARE = 0.5  # a section a relevant one leads to scores this share of it
 RELATED_TERMS = 2  # rare names two sections must share for one to lead to the other...
 RELATED_NAMES_SHARE = 0.2  # ... and this share of the leading section's: one that names many things
 # (a major release's notes, an overview) points to each of them only weakly
-# A sibling whose title shares a specific word with a relevant section's scores this share of it (0.5
-# lets only the best sections lead and changed one role of 145; 0.6-0.9 gave 105-107 against 102).
-TITLE_KIN_SHARE = 0.7
 RARE_SECTIONS = 3  # a word in at most this many sections is rare
 MIN_ENTRIES, MAX_ENTRIES, ENTRY_TOKENS = 3, 8, 120  # a few short entries under a bare heading
 # When the relevant sections are few, the next best follow, up to this share of the allowance and of
