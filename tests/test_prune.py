@@ -99,6 +99,19 @@ def test_quoted_keys_and_indexes_select_exactly():
     assert result.value == [{"reactions": {"+1": 0}}, {"number": 129}]
 
 
+def test_keys_in_any_script_are_names_in_field_paths():
+    payload = [{"café": "noir", "prix": 3, "id": 1}, {"café": "crème", "prix": 4, "id": 2}]
+    assert prune(payload, fields=["[*].café"]).value == [{"café": "noir"}, {"café": "crème"}]
+    inferred = prune(payload, task="which café is which")
+    assert "[*].café" in inferred.kept  # its own inferred path parses
+
+
+def test_a_group_of_one_path_is_shown_as_that_path():
+    payload = [{"user": {"login": "ana"}, "username": "ana", "n": 1}]
+    dropped = prune_text(prune(payload, fields=["[*].n"])).split("\n")[2]
+    assert dropped == "dropped (2): [*].user.login, [*].username"  # not `[*].username` twice
+
+
 def test_null_and_empty_values_on_a_kept_path_are_kept():
     result = prune(PAYLOAD, fields=["[*].{number,assignee.login,labels[*].name}"])
     assert result.value[0] == {"number": 100, "labels": [{"name": "bug"}], "assignee": None}

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import BadPrune, UnknownField
 from .settings import MAX_PATHS
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$@][\w$@-]*$")
+_PLAIN_KEY = re.compile(r"^[^\W\d][\w$@-]*$|^[$@][\w$@-]*$")  # Unicode letters too: `café`
 
 
 def _join_key(path: str, key: str) -> str:
@@ -24,7 +24,7 @@ def _join_key(path: str, key: str) -> str:
 Step = tuple  # ("key", name) | ("any",) | ("all",) | ("index", i)
 
 _TOKEN = re.compile(
-    r"""\s*(?:(?P<name>[A-Za-z0-9_$@+\-]+)|"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<star>\*)|"""
+    r"""\s*(?:(?P<name>[\w$@+\-]+)|"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<star>\*)|"""
     r"""\[\s*(?P<index>\*|-?\d+)?\s*\]|(?P<dot>\.)|(?P<open>\{)|(?P<close>\})|(?P<comma>,))"""
 )
 

@@ -12,19 +12,14 @@ from .settings import UNTRUSTED
 
 def _grouped(paths: list[str], limit: int = 12) -> str:
     """Paths grouped by their first two keys: `[*].user.* (18), [*].body, …`."""
-    groups: dict[str, int] = {}
+    groups: dict[str, list[str]] = {}
     for p in paths:
         parts = re.match(
             r'^((?:\[\*\])*(?:"(?:[^"\\]|\\.)*"|[^.\[]+)?(?:\[\*\])*(?:\.(?:"(?:[^"\\]|\\.)*"|[^.\[]+))?)', p
         )
-        head = parts.group(1) if parts else p
-        groups[head] = groups.get(head, 0) + 1
-    single = {}
-    for p in paths:
-        for h in groups:
-            if p.startswith(h):
-                single[h] = p
-    shown = [f"{h}.* ({n})" if n > 1 else single.get(h, h) for h, n in list(groups.items())[:limit]]
+        groups.setdefault(parts.group(1) if parts else p, []).append(p)
+    # A group of one shows its path (`[*].user.login`), not its head: a head is a prefix of others'.
+    shown = [f"{h}.* ({len(m)})" if len(m) > 1 else m[0] for h, m in list(groups.items())[:limit]]
     more = len(groups) - limit
     return ", ".join(shown) + (f", +{more} more groups" if more > 0 else "")
 
