@@ -56,6 +56,8 @@ def _cap_depth(value: Any) -> tuple[Any, list[str]]:
     while stack:
         node, depth, path = stack.pop()
         seen += 1
+        # Each value takes at least a character of JSON text: the size limit bounds a payload given
+        # as a value (not text) too.
         if seen > MAX_PAYLOAD_CHARS:
             raise PayloadTooLarge(
                 f"payload has over {MAX_PAYLOAD_CHARS:,} values: ask the API for fewer items"
