@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +29,9 @@ class Output(NamedTuple):
     seen: int = 0  # tokens not re-sent because the caller already had them
     root: str = ""
     footer: bool = True  # a one-line "unchanged" marker goes without one (unless a budget warns)
+    # What the body wanted to spend, when only its input told it (a slice's default budget): the
+    # task's budget shrank the response only if it is below this, not below the ceiling asked for.
+    wanted: int | None = None
 
 
 Body = Callable[[Allowance, Caller], Output]
@@ -71,6 +75,10 @@ class CallRunner:
             self._record(caller, tool, arguments, started, tokens.count(message), 0, 0, "", message)
             raise ToolError(message) from exc
         body_tokens = tokens.count(out.text)
+        if out.wanted is not None:
+            allowance = dataclasses.replace(
+                allowance, shrunk=allowance.shrunk and allowance.budget_tokens < out.wanted
+            )
         over_soft = allowance.soft is not None and allowance.spent + body_tokens > allowance.soft
         if not out.footer and not over_soft:
             self._record(caller, tool, arguments, started, body_tokens, out.baseline, out.seen, out.root, "")

@@ -323,7 +323,10 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 scorers=slice_mod.scorers_for(cfg.vectors),
                 ceiling=allowance.budget_tokens,
             )
-            return Output(slice_mod.slice_text(result), result.document_tokens, root=root)
+            wanted = (
+                None if budget_tokens else slice_mod.default_budget(result.document_tokens, len(result.roles))
+            )
+            return Output(slice_mod.slice_text(result), result.document_tokens, root=root, wanted=wanted)
 
         return calls.run(
             ctx,

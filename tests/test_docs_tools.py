@@ -198,3 +198,19 @@ async def test_slice_with_no_budget_scales_with_the_document(server, repo):
         fixed = text(await client.call_tool("slice", {**role, "budget_tokens": 1500}))
     assert 3000 < tokens.count(default.rsplit("\n", 1)[0]) <= 12_000  # a quarter of ~24k tokens
     assert tokens.count(fixed.rsplit("\n", 1)[0]) <= 1500
+
+
+async def test_a_default_budget_slice_says_shrunk_only_when_the_task_cut_it(server, repo):
+    parts = [
+        f"## Tier {k}\n\n" + f"Eviction in tier {k} drops pages after {k} minutes. " * 40 for k in range(40)
+    ]
+    (repo / "docs/cache.md").write_text("# Cache\n\nCaching.\n\n" + "\n\n".join(parts) + "\n")
+    async with Client(server) as client:
+        await client.call_tool("ledger", {"action": "budget", "hard": 9000, "task": "t"})
+        small = text(await client.call_tool("slice", {"path": "docs/design.md", "role": "auth", "task": "t"}))
+        await client.call_tool("ledger", {"action": "budget", "hard": 4000, "task": "u"})
+        cut = text(
+            await client.call_tool("slice", {"path": "docs/cache.md", "role": "eviction", "task": "u"})
+        )
+    assert "task t:" in small and "response shrunk" not in small  # 3,000 wanted, 9,000 left
+    assert "response shrunk" in cut  # a quarter of ~20k wanted, under 4,000 left
