@@ -877,6 +877,8 @@ def test_a_section_between_two_relevant_siblings_is_relevant():
 
 def test_two_words_of_a_role_match_the_word_they_make_together():
     assert Query.of("how do I set up the repository?").weights["setup"] < 1.0  # said another way
+    assert set(Query.of("how do I set up?").weights) == {"setup"}  # a question of only that word
+    assert not any(t.startswith(("howdo", "doi")) for t in Query.of("how do I run it?").weights)
     sections = [
         "## Development Setup\n\nYou will need Node.js; then run `pnpm i` in the root.",
         "## Repository layout\n\nThe repository holds one package per folder.",

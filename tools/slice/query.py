@@ -188,7 +188,7 @@ class Query:
         versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))
-        for term in _compounds(plain) if own else ():  # `how do I` alone is no question
+        for term in _compounds(plain):
             weights.setdefault(term, COMPOUND_WEIGHT)
         if expand:
             for words, phrases, related in _EXPANSIONS:
@@ -232,11 +232,23 @@ class Query:
         return not self.versions or key < max(_version_key(v) for v in self.versions)
 
 
+# Words that join no compound (`how do` is no word, `set up` and `log in` are).
+_GLUE = frozenset(
+    "how what why when where who which whom whose do does did can could should would will shall may "
+    "might must i we you they he she it me us them my our your their its is are was were be been am "
+    "the a an of to for and or but nor this that these those there here".split()
+)
+
+
 def _compounds(plain: str) -> list[str]:
     """Terms of two adjacent words written as one (`set up` -> `setup`, `file name` -> `filename`):
     documents write many such words both ways, and a heading says `Development Setup`."""
     words = plain.split()
-    joined = (a + b for a, b in pairwise(words) if a.isalpha() and b.isalpha() and len(a + b) >= 5)
+    joined = (
+        a + b
+        for a, b in pairwise(words)
+        if a.isalpha() and b.isalpha() and len(a + b) >= 5 and a not in _GLUE and b not in _GLUE
+    )
     return [t for word in joined for t in _word_terms(word) if t not in _ROLE_WORDS]
 
 
