@@ -449,6 +449,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
             budget_tokens=budget_tokens,
             summary=not no_summary,
             scorers=slice_mod.scorers_for(cfg.vectors),
+            whole_if_cheaper=True,
         )
         click.echo(slice_mod.slice_text(result))
         click.echo(_footer(result.tokens, result.document_tokens, "the whole document"), err=True)

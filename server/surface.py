@@ -322,6 +322,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 summary=summary,
                 scorers=slice_mod.scorers_for(cfg.vectors),
                 ceiling=allowance.budget_tokens,
+                whole_if_cheaper=True,
             )
             wanted = (
                 None if budget_tokens else slice_mod.default_budget(result.document_tokens, len(result.roles))

@@ -147,7 +147,8 @@ def test_secret_patterns_from_config_and_a_repository_cannot_allow_secrets(repo,
     assert r.exit_code == 1 and "a repository cannot let files through the secret deny-list" in r.stderr
 
 
-GUIDE = """# Widget
+GUIDE = (
+    """# Widget
 
 Widget runs services on a small cluster.
 
@@ -162,7 +163,13 @@ Tokens are signed with HMAC-SHA256 and rotated every 24 hours; secrets never rea
 ## Caching
 
 Responses are cached for 60 seconds.
+
+## Operations
+
 """
+    + "Nodes are drained one at a time before an upgrade; the scheduler moves their services. " * 12
+    + "\n"
+)
 
 
 def test_slice_prints_the_sections_a_role_needs_and_what_it_saved(tmp_path):

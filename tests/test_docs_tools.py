@@ -133,6 +133,7 @@ CHANGELOG = "# Tiler\n\nTiler cuts images into tiles.\n\n## Changelog\n\n" + "\n
         ("3.2.0", "Tiles can be written as WebP."),
         ("3.1.0", "Added a `--margin` option."),
         ("3.0.0", "The default tile size is 512 pixels (was 256)."),
+        *((f"2.{k}.0", f"Faster resampling of large images, part {k}. " * 6) for k in range(4, 0, -1)),
     ]
 )
 
@@ -214,3 +215,13 @@ async def test_a_default_budget_slice_says_shrunk_only_when_the_task_cut_it(serv
         )
     assert "task t:" in small and "response shrunk" not in small  # 3,000 wanted, 9,000 left
     assert "response shrunk" in cut  # a quarter of ~20k wanted, under 4,000 left
+
+
+async def test_a_document_smaller_than_its_slice_comes_whole(server, repo):
+    (repo / "docs/tiny.md").write_text(
+        "# Tiny\n\n## Setup\n\nRun make.\n\n## Security\n\nTokens are signed.\n"
+    )
+    async with Client(server) as client:
+        r = await client.call_tool("slice", {"path": "docs/tiny.md", "role": "how do I set up"})
+    assert not r.is_error and "the whole document (a slice would cost more)" in text(r)
+    assert "Tokens are signed." in text(r)

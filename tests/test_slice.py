@@ -419,6 +419,17 @@ def test_roles_whose_parts_together_exceed_the_document_say_so():
     assert note not in slice_text(slice_document(long, "store.md", roles=["eviction", "snapshots"]))
 
 
+def test_a_document_smaller_than_its_slice_can_be_shown_whole():
+    text = "# Doc\n\n## Setup\n\nRun make.\n\n## Security\n\nTokens are signed.\n"
+    sliced = slice_document(text, "doc.md", "how do I set up")
+    result = slice_document(text, "doc.md", "how do I set up", whole_if_cheaper=True)
+    shown = slice_text(result)
+    assert result.whole and not sliced.whole and result.tokens < sliced.tokens
+    assert "the whole document (a slice would cost more)" in shown
+    assert "== s1-s3 Doc · lines 1-9" in shown and "Tokens are signed." in shown and "outline" not in shown
+    assert not slice_document(GUIDE * 20, "guide.md", "security reviewer", whole_if_cheaper=True).whole
+
+
 def test_without_the_summary_a_slice_is_only_the_sections():
     result = slice_document(GUIDE, "guide.md", "security reviewer", summary=False)
     text = slice_text(result)

@@ -11,7 +11,7 @@ from tokenlean.indexers import tokens
 from .document import Document, parse_document
 from .errors import BadSlice, UnknownSection
 from .parse import Section
-from .pieces import FOCUS_NAMED, FOCUS_SHARE, _focused, _piece, _whole
+from .pieces import FOCUS_NAMED, FOCUS_SHARE, _focused, _guarded, _piece, _whole
 from .query import Query
 from .relevance import Ranking, ranking
 from .render import _cost, _fetch_head, _head_text, _role_header, _role_text, fetch_text, slice_text
@@ -153,9 +153,12 @@ def slice_document(
     summary: bool = True,
     scorers: Sequence[tuple[Scorer, float]] = DEFAULT_SCORERS,
     ceiling: int = MAX_BUDGET,
+    whole_if_cheaper: bool = False,
 ) -> SliceResult:
     """The sections of a document that `role` (or each of `roles`) needs, within `budget_tokens`
-    (by default `default_budget`: a share of the document, at most `ceiling`).
+    (by default `default_budget`: a share of the document, at most `ceiling`). With
+    `whole_if_cheaper`, a one-role slice that costs as much as the document is replaced by the
+    document whole (`result.whole`), when that fits the budget.
 
     `name` is the document's file name or path; its extension picks the format. With `roles`, the
     budget left after the shared summary is split between them (what one role leaves unused goes
@@ -200,7 +203,31 @@ def slice_document(
     if len(queries) > 1:
         _redistribute(doc, result, queries, ranked, available, cap)
     _enforce(result)
+    if whole_if_cheaper and len(queries) == 1 and result.tokens >= doc.tokens:
+        return _whole_document(doc, result) or result
     return result
+
+
+def _whole_document(doc: Document, sliced: SliceResult) -> SliceResult | None:
+    """The document whole, section by section (guarded as slices are), when a slice of it cost as much
+    and the whole fits the budget: a short document's outline alone can outweigh its text."""
+    role = sliced.roles[0]
+    last = doc.sections[-1]
+    text = "\n".join(doc.lines)
+    everything = Section(f"s1-{last.id}", doc.title, (doc.title,), 1, 1, last.end_line, text, doc.tokens)
+    pieces = [_guarded(everything, text, doc.name, True, 0.0)]
+    whole = SliceResult(
+        name=sliced.name,
+        format=sliced.format,
+        sections=sliced.sections,
+        document_tokens=sliced.document_tokens,
+        summary=None,
+        roles=[RoleSlice(role.role, pieces, [], role.relevant, sliced.budget)],
+        budget=sliced.budget,
+        whole=True,
+    )
+    slice_text(whole)
+    return whole if whole.tokens <= whole.budget and whole.tokens <= sliced.tokens else None
 
 
 def _redistribute(

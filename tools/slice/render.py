@@ -40,8 +40,11 @@ def _role_header(role: str, shown: int, relevant: int, count: int, document: int
     return f"{lead}: {shown} of {relevant} relevant sections, {count:,} tokens{saving}"
 
 
-def _role_text(role: RoleSlice, count: int, multi: bool, document: int = 0) -> str:
-    lines = [_role_header(role.role, len(role.pieces), role.relevant, count, document, multi)]
+def _role_text(role: RoleSlice, count: int, multi: bool, document: int = 0, whole: bool = False) -> str:
+    if whole:
+        lines = [f'for "{_clip(role.role)}": the whole document (a slice would cost more), {count:,} tokens']
+    else:
+        lines = [_role_header(role.role, len(role.pieces), role.relevant, count, document, multi)]
     if not role.relevant:
         lines.append("nothing in the document matches; read the outline and fetch sections by id")
     for p in role.pieces:
@@ -74,7 +77,9 @@ def slice_text(result: SliceResult) -> str:
     multi = len(result.roles) > 1
     parts = [_head_text(result)]
     for role in result.roles:
-        block, role.tokens = _settle(lambda n, r=role: _role_text(r, n, multi, result.document_tokens))
+        block, role.tokens = _settle(
+            lambda n, r=role: _role_text(r, n, multi, result.document_tokens, result.whole)
+        )
         parts.append(block)
     if multi and sum(r.tokens for r in result.roles) > result.document_tokens:
         # Each role's part is for its own reader (one reviewer each); one reader taking them all

@@ -49,6 +49,7 @@ class SliceResult:
     roles: list[RoleSlice]
     budget: int
     tokens: int = 0  # of the text form
+    whole: bool = False  # the document shown whole: a slice of it would have cost more
 
 
 @dataclass
