@@ -428,6 +428,8 @@ def test_a_document_smaller_than_its_slice_can_be_shown_whole():
     assert "the whole document (a slice would cost more)" in shown
     assert "== s1-s3 Doc · lines 1-9" in shown and "Tokens are signed." in shown and "outline" not in shown
     assert not slice_document(GUIDE * 20, "guide.md", "security reviewer", whole_if_cheaper=True).whole
+    unmatched = slice_text(slice_document(text, "doc.md", "zebra migration", whole_if_cheaper=True))
+    assert "Tokens are signed." in unmatched and "read the outline" not in unmatched  # there is none
 
 
 def test_without_the_summary_a_slice_is_only_the_sections():

@@ -209,8 +209,8 @@ def slice_document(
 
 
 def _whole_document(doc: Document, sliced: SliceResult) -> SliceResult | None:
-    """The document whole, section by section (guarded as slices are), when a slice of it cost as much
-    and the whole fits the budget: a short document's outline alone can outweigh its text."""
+    """The document whole as one piece (`s1-sN`, guarded as slices are), when a slice of it cost as
+    much and the whole fits the budget: a short document's outline alone can outweigh its text."""
     role = sliced.roles[0]
     last = doc.sections[-1]
     text = "\n".join(doc.lines)

@@ -45,7 +45,7 @@ def _role_text(role: RoleSlice, count: int, multi: bool, document: int = 0, whol
         lines = [f'for "{_clip(role.role)}": the whole document (a slice would cost more), {count:,} tokens']
     else:
         lines = [_role_header(role.role, len(role.pieces), role.relevant, count, document, multi)]
-    if not role.relevant:
+    if not role.relevant and not whole:
         lines.append("nothing in the document matches; read the outline and fetch sections by id")
     for p in role.pieces:
         lines.append(_piece_header(p))
