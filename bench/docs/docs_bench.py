@@ -215,6 +215,7 @@ SETS = (
     ("fresh held-out 7", "fresh_held_out_7"),
     ("fresh held-out 8", "fresh_held_out_8"),
     ("fresh held-out 9", "fresh_held_out_9"),
+    ("fresh held-out 10", "fresh_held_out_10"),
 )
 REPEATS = 3
 
