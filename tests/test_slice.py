@@ -675,6 +675,22 @@ def test_moving_from_a_release_to_a_successor_package_reads_as_since_that_releas
     assert titles == {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0", "Changelog > 3.0.0"}
 
 
+def test_where_the_reader_is_scopes_a_question_to_the_releases_after_it():
+    # A package path before the version, and a major version as the target.
+    q = Query.of("we are moving from acme/tiler v2.9 to v3: what replaces the old flags?")
+    assert q.since == "2.9" and not q.versions
+    # "pinned to": where the reader is; `3.x` asked for explicitly is kept beside the full version.
+    pinned = Query.of("we are pinned to tiler 3.0.0: which 3.x releases fix crashes?")
+    assert pinned.since == "3.0.0" and pinned.versions == frozenset({"3"})
+    assert pinned.names_release("3.1.1") and not pinned.names_release("3.0.0")
+    assert not pinned.names_release("2.9.0") and not pinned.names_release("4.0.0")
+    result = slice_document(LONG_CHANGELOG, "tiler.md", pinned.text, summary=False)
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0"} <= titles
+    assert "Changelog > 3.0.0" not in titles and "Changelog > 2.9.0" not in titles
+    assert Query.of("we are on tiler 3.1: what changed after that?").since == "3.1"
+
+
 STREAMER = (
     "# Streamer\n\nStreamer sends server events to browsers.\n\n"
     "## Shutdown\n\nOn a graceful shutdown the server sets `stop_event`, then waits `grace_period`.\n\n"

@@ -136,10 +136,14 @@ _EXPANSIONS: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = [
 # "from 2.13 to 2.14", "since 4.66", "from httpcore 1.0 to httpcore2": the first version is where the
 # reader is, not what they need to read about; the releases after it (up to the second version, when
 # one is given) are.
-_FROM_TO = re.compile(
-    r"(?i)\bfrom\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:v?\d|[a-z])"
+# A package may be named before the version: `from httpcore 1.0`, `from urfave/cli v1.22`, `@scope/pkg`.
+_PACKAGE = r"(?:[a-z@][\w./@-]*\s+)?"
+_FROM_TO = re.compile(rf"(?i)\bfrom\s+{_PACKAGE}v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:v?\d|[a-z])")
+# "since 4.66", "after 2.1", and where the reader is: "pinned to 3.3.4", "we are on 2.0", "stuck at 1.x".
+_SINCE = re.compile(
+    r"(?i)\b(?:since|after|pinned\s+(?:to|at)|stuck\s+(?:on|at)|still\s+on|currently\s+on|"
+    rf"(?:we\s+are|we're|i\s+am|i'm)\s+(?:on|at|still\s+on))\s+{_PACKAGE}v?(\d+(?:\.\d+)+)"
 )
-_SINCE = re.compile(r"(?i)\b(?:since|after)\s+(?:[a-z][\w-]*\s+)?v?(\d+(?:\.\d+)+)")
 # `1.x`, `2.3.*`: every release in that line.
 _WILD_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)?)\.[xX*](?![\w])")
 # Words that ask about what changed between releases; without one, release notes are background.
@@ -183,9 +187,9 @@ class Query:
             start = set(text_terms(since))
             own = [t for t in own if t not in start]
         versions = {t for t in own if _VERSION.fullmatch(t)}
-        versions |= {m.group(1) for m in _WILD_VERSION.finditer(text)}
         # `2.14.0` names that release, not its line (text_terms gives both `2.14` and `2.14.0`)
         versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
+        versions |= {m.group(1) for m in _WILD_VERSION.finditer(text)}  # `1.x`: asked for, kept
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))
         for term in _compounds(plain):
@@ -222,12 +226,14 @@ class Query:
         or after the one the reader is at (`since`) and, when lines are named too, before the last."""
         if version is None:
             return False
+        key = _version_key(version)
+        if self.since is not None and (
+            _in_releases(version, frozenset({self.since})) or key <= _version_key(self.since)
+        ):
+            return False  # where the reader is, or before it (`pinned to 1.20.0 ... which 1.x`)
         if _in_releases(version, self.versions):
             return True
-        if self.since is None or _in_releases(version, frozenset({self.since})):
-            return False
-        key = _version_key(version)
-        if key <= _version_key(self.since):
+        if self.since is None:
             return False
         return not self.versions or key < max(_version_key(v) for v in self.versions)
 
