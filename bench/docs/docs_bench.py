@@ -216,6 +216,7 @@ SETS = (
     ("fresh held-out 8", "fresh_held_out_8"),
     ("fresh held-out 9", "fresh_held_out_9"),
     ("fresh held-out 10", "fresh_held_out_10"),
+    ("fresh held-out 11", "fresh_held_out_11"),
 )
 REPEATS = 3
 
