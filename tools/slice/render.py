@@ -40,6 +40,11 @@ def _role_header(role: str, shown: int, relevant: int, count: int, document: int
     return f"{lead}: {shown} of {relevant} relevant sections, {count:,} tokens{saving}"
 
 
+def _piece_lines(p: Piece) -> list[str]:
+    """A piece as shown in a slice or a fetch: its header, guard notes, then its text."""
+    return [_piece_header(p), *(f"! {note}" for note in p.notes), p.text]
+
+
 def _role_text(role: RoleSlice, count: int, multi: bool, document: int = 0, whole: bool = False) -> str:
     if whole:
         lines = [f'for "{_clip(role.role)}": the whole document (a slice would cost more), {count:,} tokens']
@@ -48,9 +53,7 @@ def _role_text(role: RoleSlice, count: int, multi: bool, document: int = 0, whol
     if not role.relevant and not whole:
         lines.append("nothing in the document matches; read the outline and fetch sections by id")
     for p in role.pieces:
-        lines.append(_piece_header(p))
-        lines.extend(f"! {note}" for note in p.notes)
-        lines.append(p.text)
+        lines.extend(_piece_lines(p))
     if role.omitted:
         listed = ", ".join(role.omitted[:MAX_OMITTED_LISTED])
         more = len(role.omitted) - MAX_OMITTED_LISTED
@@ -106,9 +109,7 @@ def fetch_text(result: FetchResult) -> str:
     """The text form of a fetch; sets `result.tokens`."""
     lines = [_fetch_head(result, [p.id for p in result.pieces])]
     for p in result.pieces:
-        lines.append(_piece_header(p))
-        lines.extend(f"! {note}" for note in p.notes)
-        lines.append(p.text)
+        lines.extend(_piece_lines(p))
     if result.not_fetched:
         lines.append(
             f"not fetched, over the {result.budget:,}-token budget: {', '.join(result.not_fetched)}"
