@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -12,6 +13,30 @@ from pathlib import Path
 from . import sqlite_driver
 from .errors import TokenleanError
 from .migrations import Migrations
+
+_BUSY_TIMEOUT = 30.0  # seconds a connection waits for another process's lock
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, waiting out other processes that hold it.
+
+    Switching a fresh file to WAL needs a write lock, and SQLite answers "database is locked" at
+    once, without calling the busy handler, when another connection holds a read or reserved lock
+    on it (several servers opening one new ledger together: 1 of 6 failed on a 2-core CI run).
+    Once the file is in WAL mode the switch is a no-op, so this loop only ever runs on a new file.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite_driver.errors() as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 class SQLiteDatabase:
@@ -31,9 +56,9 @@ class SQLiteDatabase:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite_driver.connect(
-            str(self.db_path), isolation_level=None, check_same_thread=False, timeout=30
+            str(self.db_path), isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT
         )
-        db.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(db)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA temp_store=MEMORY")

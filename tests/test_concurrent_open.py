@@ -43,3 +43,36 @@ def test_processes_opening_one_fresh_database_together_all_succeed(tmp_path: Pat
     for p in procs:
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0 and out.strip() == "ok", err[-2000:]
+
+
+def test_a_fresh_database_locked_by_another_connection_is_waited_for(tmp_path: Path):
+    """SQLite refuses the switch to WAL at once, without its busy timeout, while another connection
+    holds a lock on a new file; opening must wait for the lock, not fail."""
+    import threading
+    import time
+
+    from tokenlean.indexers import sqlite_driver
+    from tokenlean.indexers.ledger_store import LedgerStore, ledger_path
+
+    path = ledger_path(tmp_path / "db.sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    reader = sqlite_driver.connect(str(path), isolation_level=None, check_same_thread=False)
+    reader.execute("CREATE TABLE other(x)")
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM other").fetchall()  # a read lock, as a process mid-migration holds
+    writer = sqlite_driver.connect(str(path), isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")  # and a reserved lock
+    release = threading.Timer(0.4, lambda: (reader.execute("COMMIT"), writer.execute("COMMIT")))
+    release.start()
+    started = time.monotonic()
+    store = LedgerStore(tmp_path / "db.sqlite")
+    waited = time.monotonic() - started
+    release.join()
+    try:
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.schema_version() == store.migrations.latest
+        assert waited >= 0.3  # it waited for the locks rather than slipping past them
+    finally:
+        store.close()
+        reader.close()
+        writer.close()
