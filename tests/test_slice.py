@@ -691,6 +691,23 @@ def test_where_the_reader_is_scopes_a_question_to_the_releases_after_it():
     assert Query.of("we are on tiler 3.1: what changed after that?").since == "3.1"
 
 
+CONVENTIONAL_CHANGELOG = (
+    "# Changelog\n\n## [3.2.1](https://x/compare/v3.2.0...v3.2.1) (2026-05-02)\n\n### Bug Fixes\n\n"
+    "* tiles are written atomically\n\n# [3.2.0](https://x/compare/v3.1.1...v3.2.0) (2026-05-01)\n\n"
+    "### Features\n\n* WebP tiles\n\n## [3.1.1](https://x/compare/v3.1.0...v3.1.1) (2026-04-02)\n\n"
+    "### Bug Fixes\n\n* margins in percent\n\n# Version 2.0\n\nThe 2.0 line.\n\n## 2.0.1\n\n- a fix\n"
+)
+
+
+def test_a_release_is_never_part_of_another_release():
+    # conventional-changelog heads minor releases `#` and patches `##`: 3.1.1 is not part of 3.2.0,
+    # but 2.0.1 is part of the 2.0 line
+    paths = [s.title_path for s in parse_document(CONVENTIONAL_CHANGELOG, "CHANGELOG.md").sections]
+    assert "3.1.1 (2026-04-02) > Bug Fixes" in paths
+    assert not any(p.startswith("3.2.0 (2026-05-01) > 3.1.1") for p in paths)
+    assert "Version 2.0 > 2.0.1" in paths
+
+
 STREAMER = (
     "# Streamer\n\nStreamer sends server events to browsers.\n\n"
     "## Shutdown\n\nOn a graceful shutdown the server sets `stop_event`, then waits `grace_period`.\n\n"

@@ -247,11 +247,30 @@ def _from_headings(
             level = max(level, top + 1)
         while trail and trail[-1][0] >= level:
             trail.pop()
-        trail.append((level, _clean_title(title) or "(untitled)"))
+        clean = _clean_title(title) or "(untitled)"
+        level = _release_level(trail, clean, level)
+        while trail and trail[-1][0] >= level:
+            trail.pop()
+        trail.append((level, clean))
         end = headings[i + 1][0] - 1 if i + 1 < len(headings) else len(lines) - 1
         path = tuple(t for _, t in trail)
         raws.append(_Raw(row, end, path[1:] if single_root and i > 0 else path))
     return raws
+
+
+def _release_level(trail: list[tuple[int, str]], title: str, level: int) -> int:
+    """The level of a heading once releases are made siblings: a release is never part of another
+    release. Changelogs written by conventional-changelog head minor releases `#` and patches `##`,
+    so axios' `## 1.5.1` sat under `# 1.6.0` and took its title path (and its words). A release under
+    its own line (`2.0.1` under `Version 2.0`) stays nested."""
+    if not (m := _RELEASE.match(title)):
+        return level
+    version = m.group(1)
+    for depth, above in reversed(trail):
+        if outer := _RELEASE.match(above):
+            line = outer.group(1)
+            return level if version.startswith(line + ".") else min(level, depth)
+    return level
 
 
 # A line that only shows images: a logo or badges above a README's title, not text before it.
