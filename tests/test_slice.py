@@ -689,6 +689,13 @@ def test_where_the_reader_is_scopes_a_question_to_the_releases_after_it():
     assert {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0"} <= titles
     assert "Changelog > 3.0.0" not in titles and "Changelog > 2.9.0" not in titles
     assert Query.of("we are on tiler 3.1: what changed after that?").since == "3.1"
+    # what a service runs is where its reader is, too
+    service = Query.of("our Node service is on tiler 3.0.0 and tiles are blank: which release fixed that?")
+    assert service.since == "3.0.0"
+    assert Query.of("we run tiler 3.1.0 in a worker; what changed for workers?").since == "3.1.0"
+    assert Query.of("our backend pins tiler 2.9.0: which later releases fix security?").since == "2.9.0"
+    # a release asked about is not where the reader is
+    assert Query.of("what changed in tiler 3.1.0?").since is None
 
 
 CONVENTIONAL_CHANGELOG = (
