@@ -217,6 +217,7 @@ SETS = (
     ("fresh held-out 9", "fresh_held_out_9"),
     ("fresh held-out 10", "fresh_held_out_10"),
     ("fresh held-out 11", "fresh_held_out_11"),
+    ("fresh held-out 12", "fresh_held_out_12"),
 )
 REPEATS = 3
 
