@@ -218,6 +218,7 @@ SETS = (
     ("fresh held-out 10", "fresh_held_out_10"),
     ("fresh held-out 11", "fresh_held_out_11"),
     ("fresh held-out 12", "fresh_held_out_12"),
+    ("fresh held-out 13", "fresh_held_out_13"),
 )
 REPEATS = 3
 
