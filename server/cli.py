@@ -418,7 +418,7 @@ def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
     "--budget-tokens",
     type=int,
     default=None,
-    help="Token ceiling of the output (a quarter of the document, 3000-12000; 4000 with --sections).",
+    help="Token ceiling of the output (a quarter of the document, 5000-12000; 4000 with --sections).",
 )
 @click.option("--no-summary", is_flag=True, help="Leave out the title, outline and gist.")
 @click.option("--name", default=None, help="A file name whose extension gives the format (for stdin).")

@@ -290,7 +290,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
             Field(
                 ge=slice_mod.MIN_BUDGET,
                 le=slice_mod.MAX_BUDGET,
-                description="Output token ceiling (default: a quarter of the document, 3000-12000).",
+                description="Output token ceiling (default: a quarter of the document, 5000-12000).",
             ),
         ] = None,
         task: Annotated[str | None, TASK_FIELD] = None,

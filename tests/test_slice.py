@@ -963,7 +963,7 @@ def test_with_no_budget_a_slice_gets_a_share_of_the_document_within_bounds():
         )
         return f"## Tier {k}\n\n" + line * 40
 
-    text = "# Cache\n\nCaching for the site.\n\n" + "\n\n".join(part(k) for k in range(40)) + "\n"
+    text = "# Cache\n\nCaching for the site.\n\n" + "\n\n".join(part(k) for k in range(80)) + "\n"
     doc = parse_document(text, "cache.md")
     result = slice_document(text, "cache.md", "how does cache eviction work?")
     assert result.budget == int(slicer.AUTO_SHARE * doc.tokens) > slicer.DEFAULT_BUDGET

@@ -273,7 +273,15 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
             lambda: patched(sl, _ANCHOR_LINK=never, _CONTENTS_DIRECTIVE=never),
         )
     if has(sl, "AUTO_SHARE"):
-        out["a fixed 3,000 budget"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, AUTO_SHARE=0))
+        out["a fixed 3,000 budget"] = (
+            sl.DEFAULT_SCORERS,
+            lambda: patched(sl, AUTO_SHARE=0, DEFAULT_BUDGET=3000),
+        )
+        out["the 3,000 floor (until 2026-11-26)"] = (
+            sl.DEFAULT_SCORERS,
+            lambda: patched(sl, DEFAULT_BUDGET=3000),
+        )
+        out["without the document share"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, AUTO_SHARE=0))
     out["without summary scaling"] = (
         sl.DEFAULT_SCORERS,
         lambda: patched(sl, GIST_SHARE=1.0, OUTLINE_SHARE=1.0),
@@ -423,7 +431,7 @@ def summary(sel: list[dict]) -> str:
 
 def print_slices(report: dict, budget: int | None, before: dict | None = None, rev: str = "") -> None:
     rows = report["rows"]
-    given = f"budget {budget:,}" if budget else "the default budget: a quarter of the document, 3,000-12,000"
+    given = f"budget {budget:,}" if budget else "the default budget: a quarter of the document, 5,000-12,000"
     print(f"Slicing: o200k tokens of the whole text form vs the whole document ({given})")
     why = slicer.embedding_note()
     print(f"embeddings: {'off, ' + why if why else 'the fast static model (vectors extra)'}\n")
