@@ -8,7 +8,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .errors import BadPrune, UnknownField
 from .settings import MAX_PATHS
@@ -21,7 +21,10 @@ def _join_key(path: str, key: str) -> str:
     return f"{path}.{shown}" if path else shown
 
 
-Step = tuple  # ("key", name) | ("any",) | ("all",) | ("index", i)
+# One step of a path: a key, any key (`*`), every array item (`[*]`), or one item (`[2]`, `[-1]`).
+Step = (
+    tuple[Literal["key"], str] | tuple[Literal["any"]] | tuple[Literal["all"]] | tuple[Literal["index"], int]
+)
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<name>[\w$@+\-]+)|"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<star>\*)|"""
