@@ -696,6 +696,13 @@ def test_where_the_reader_is_scopes_a_question_to_the_releases_after_it():
     assert Query.of("our backend pins tiler 2.9.0: which later releases fix security?").since == "2.9.0"
     # a release asked about is not where the reader is
     assert Query.of("what changed in tiler 3.1.0?").since is None
+    # one release named, and what came later asked for
+    later = Query.of("our app on tiler 3.0.0 draws blank tiles: which later 3.x releases fix that?")
+    assert later.since == "3.0.0" and later.names_release("3.1.1") and not later.names_release("3.0.0")
+    assert Query.of("we moved to tiler 3.1.0. Since then margins are off").since == "3.1.0"
+    # a platform's two-part version is not the reader's release, nor are two releases one
+    assert Query.of("which later releases drop Python 3.8?").since is None
+    assert Query.of("is 3.0.0 or 3.1.0 fixed in later releases?").since is None
 
 
 CONVENTIONAL_CHANGELOG = (

@@ -146,6 +146,19 @@ _SINCE = re.compile(
     r"(?:is|are|am|we're|i'm)\s+(?:still\s+|currently\s+)?(?:on|at|using|running)|"
     rf"(?:we|i|they)\s+(?:still\s+)?(?:run|use))\s+{_PACKAGE}v?(\d+(?:\.\d+)+)"
 )
+# "which later releases fix it", "since then": a question naming one release asks about what came
+# after it ("our app on Vue 3.4.15 ... which later 3.4 releases fix", "we moved to 15.0.0. Since then").
+_LATER = re.compile(r"(?i)\b(?:later|newer|subsequent|since\s+then|after\s+that)\b")
+
+
+def _only_release(text: str) -> str | None:
+    """The one full release `text` names (`3.4.15`; a line it names too, `3.4`, is not another), or
+    None. Two-part versions are left alone: `Python 3.8`, `Node 18.2` are the platform's."""
+    named = {m.group(0).lstrip("vV") for m in _VERSION.finditer(text)}
+    named -= {v for v in named if any(w.startswith(v + ".") for w in named)}
+    return named.pop() if len(named) == 1 and named <= {v for v in named if v.count(".") == 2} else None
+
+
 # `1.x`, `2.3.*`: every release in that line.
 _WILD_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)?)\.[xX*](?![\w])")
 # Words that ask about what changed between releases; without one, release notes are background.
@@ -186,6 +199,9 @@ class Query:
         since = None
         if m := _FROM_TO.search(text) or _SINCE.search(text):
             since = m.group(1)
+        elif _LATER.search(text):
+            since = _only_release(text)
+        if since is not None:
             start = set(text_terms(since))
             own = [t for t in own if t not in start]
         versions = {t for t in own if _VERSION.fullmatch(t)}
