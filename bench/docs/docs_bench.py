@@ -219,6 +219,7 @@ SETS = (
     ("fresh held-out 11", "fresh_held_out_11"),
     ("fresh held-out 12", "fresh_held_out_12"),
     ("fresh held-out 13", "fresh_held_out_13"),
+    ("fresh held-out 14", "fresh_held_out_14"),
 )
 REPEATS = 3
 
