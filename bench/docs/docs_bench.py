@@ -220,6 +220,7 @@ SETS = (
     ("fresh held-out 12", "fresh_held_out_12"),
     ("fresh held-out 13", "fresh_held_out_13"),
     ("fresh held-out 14", "fresh_held_out_14"),
+    ("fresh held-out 15", "fresh_held_out_15"),
 )
 REPEATS = 3
 
