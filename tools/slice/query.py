@@ -156,7 +156,10 @@ def _only_release(text: str) -> str | None:
     None. Two-part versions are left alone: `Python 3.8`, `Node 18.2` are the platform's."""
     named = {m.group(0).lstrip("vV") for m in _VERSION.finditer(text)}
     named -= {v for v in named if any(w.startswith(v + ".") for w in named)}
-    return named.pop() if len(named) == 1 and named <= {v for v in named if v.count(".") == 2} else None
+    if len(named) != 1:
+        return None
+    (version,) = named
+    return version if version.count(".") == 2 else None
 
 
 # `1.x`, `2.3.*`: every release in that line.
