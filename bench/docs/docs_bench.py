@@ -221,6 +221,7 @@ SETS = (
     ("fresh held-out 13", "fresh_held_out_13"),
     ("fresh held-out 14", "fresh_held_out_14"),
     ("fresh held-out 15", "fresh_held_out_15"),
+    ("fresh held-out 16", "fresh_held_out_16"),
 )
 REPEATS = 3
 
