@@ -435,7 +435,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
             fetched = slice_mod.fetch_sections(
                 text, name, ids, budget_tokens=budget_tokens or slice_mod.DEFAULT_FETCH_BUDGET
             )
-            click.echo(slice_mod.fetch_text(fetched))
+            click.echo(fetched.text)
             click.echo(_footer(fetched.tokens, fetched.document_tokens, "the whole document"), err=True)
             return
         if not roles:
@@ -451,7 +451,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
             scorers=slice_mod.scorers_for(cfg.vectors),
             whole_if_cheaper=True,
         )
-        click.echo(slice_mod.slice_text(result))
+        click.echo(result.text)
         click.echo(_footer(result.tokens, result.document_tokens, "the whole document"), err=True)
 
 

@@ -312,7 +312,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 ceiling = allowance.budget_tokens
                 fetch_budget = ceiling if budget_tokens else min(ceiling, slice_mod.DEFAULT_FETCH_BUDGET)
                 fetched = slice_mod.fetch_sections(content, name, sections, budget_tokens=fetch_budget)
-                return Output(slice_mod.fetch_text(fetched), fetched.document_tokens, root=root)
+                return Output(fetched.text, fetched.document_tokens, root=root)
             result = slice_mod.slice_document(
                 content,
                 name,
@@ -327,7 +327,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
             wanted = (
                 None if budget_tokens else slice_mod.default_budget(result.document_tokens, len(result.roles))
             )
-            return Output(slice_mod.slice_text(result), result.document_tokens, root=root, wanted=wanted)
+            return Output(result.text, result.document_tokens, root=root, wanted=wanted)
 
         return calls.run(
             ctx,

@@ -1242,3 +1242,22 @@ def test_a_document_without_a_telling_name_is_read_by_its_headings():
     assert parse_document("Some notes.\n\n# one comment\n\nMore.\n", "notes.txt").format == "text"
     # A name with a known extension decides.
     assert parse_document(md, "guide.rst").format == "rst"
+
+
+def test_a_result_carries_the_text_it_was_measured_by():
+    # callers print `result.text` instead of rendering again: every way out of slicing must leave it
+    # set, and equal to a fresh rendering (so that `tokens` counts what is sent)
+    short = "# Tiny\n\nOne line about tokens.\n"
+    cases = [
+        slice_document(GUIDE, "guide.md", "security reviewer"),
+        slice_document(GUIDE, "guide.md", roles=["security reviewer", "new user"]),
+        slice_document(GUIDE, "guide.md", "caching", summary=False, budget_tokens=400),
+        slice_document(short, "tiny.md", "tokens", whole_if_cheaper=True),
+        slice_document(LONG_CHANGELOG, "tiler.md", "what changed since 3.1?"),
+    ]
+    assert cases[3].whole
+    for result in cases:
+        assert result.text and result.text == slice_text(result)
+        assert result.tokens == tokens.count(result.text)
+    fetched = fetch_sections(GUIDE, "guide.md", ["s3", "s4-s5"])
+    assert fetched.text and fetched.text == fetch_text(fetched)

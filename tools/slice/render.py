@@ -76,7 +76,7 @@ def _settle(render: Callable[[int], str]) -> tuple[str, int]:
 
 
 def slice_text(result: SliceResult) -> str:
-    """The text form of a slice; sets `tokens` on the result and on each role."""
+    """The text form of a slice; sets `tokens` and `text` on the result, `tokens` on each role."""
     multi = len(result.roles) > 1
     parts = [_head_text(result)]
     for role in result.roles:
@@ -93,6 +93,7 @@ def slice_text(result: SliceResult) -> str:
         )
     text = "\n\n".join(parts)
     result.tokens = tokens.count(text)
+    result.text = text
     return text
 
 
@@ -106,7 +107,7 @@ def _fetch_head(result: FetchResult, ids: Sequence[str]) -> str:
 
 
 def fetch_text(result: FetchResult) -> str:
-    """The text form of a fetch; sets `result.tokens`."""
+    """The text form of a fetch; sets `result.tokens` and `result.text`."""
     lines = [_fetch_head(result, [p.id for p in result.pieces])]
     for p in result.pieces:
         lines.extend(_piece_lines(p))
@@ -117,6 +118,7 @@ def fetch_text(result: FetchResult) -> str:
         )
     text = "\n".join(lines)
     result.tokens = tokens.count(text)
+    result.text = text
     return text
 
 

@@ -50,6 +50,7 @@ class SliceResult:
     budget: int
     tokens: int = 0  # of the text form
     whole: bool = False  # the document shown whole: a slice of it would have cost more
+    text: str = ""  # the text form as last rendered (`slice_text`), so that a caller need not render it again
 
 
 @dataclass
@@ -61,3 +62,4 @@ class FetchResult:
     not_fetched: list[str]  # asked for but over budget
     budget: int
     tokens: int = 0
+    text: str = ""  # the text form as last rendered (`fetch_text`)
