@@ -222,6 +222,7 @@ SETS = (
     ("fresh held-out 14", "fresh_held_out_14"),
     ("fresh held-out 15", "fresh_held_out_15"),
     ("fresh held-out 16", "fresh_held_out_16"),
+    ("fresh held-out 17", "fresh_held_out_17"),
 )
 REPEATS = 3
 
