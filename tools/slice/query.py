@@ -151,11 +151,15 @@ _SINCE = re.compile(
 _LATER = re.compile(r"(?i)\b(?:later|newer|subsequent|since\s+then|after\s+that)\b")
 
 
+def _most_specific(versions: set[str]) -> set[str]:
+    """The versions no other one of `versions` lies in: `2.14` goes when `2.14.0` is there too."""
+    return {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
+
+
 def _only_release(text: str) -> str | None:
     """The one full release `text` names (`3.4.15`; a line it names too, `3.4`, is not another), or
     None. Two-part versions are left alone: `Python 3.8`, `Node 18.2` are the platform's."""
-    named = {m.group(0).lstrip("vV") for m in _VERSION.finditer(text)}
-    named -= {v for v in named if any(w.startswith(v + ".") for w in named)}
+    named = _most_specific({m.group(0).lstrip("vV") for m in _VERSION.finditer(text)})
     if len(named) != 1:
         return None
     (version,) = named
@@ -209,7 +213,7 @@ class Query:
             own = [t for t in own if t not in start]
         versions = {t for t in own if _VERSION.fullmatch(t)}
         # `2.14.0` names that release, not its line (text_terms gives both `2.14` and `2.14.0`)
-        versions = {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
+        versions = _most_specific(versions)
         versions |= {m.group(1) for m in _WILD_VERSION.finditer(text)}  # `1.x`: asked for, kept
         weights = dict.fromkeys(own, 1.0)
         plain = " ".join(re.findall(r"\w+", text.lower()))

@@ -91,10 +91,7 @@ def slice_text(result: SliceResult) -> str:
             f"(the roles' parts together are more than the whole document, {result.document_tokens:,} "
             "tokens: a reader who needs all of them should read it whole)"
         )
-    text = "\n\n".join(parts)
-    result.tokens = tokens.count(text)
-    result.text = text
-    return text
+    return _rendered(result, "\n\n".join(parts))
 
 
 def _fetch_head(result: FetchResult, ids: Sequence[str]) -> str:
@@ -116,7 +113,11 @@ def fetch_text(result: FetchResult) -> str:
             f"not fetched, over the {result.budget:,}-token budget: {', '.join(result.not_fetched)}"
             " (fetch them in another call or raise budget_tokens)"
         )
-    text = "\n".join(lines)
+    return _rendered(result, "\n".join(lines))
+
+
+def _rendered(result: SliceResult | FetchResult, text: str) -> str:
+    """`text` as the result's text form: kept on it with its token count, so callers send what was counted."""
     result.tokens = tokens.count(text)
     result.text = text
     return text
