@@ -223,6 +223,8 @@ SETS = (
     ("fresh held-out 15", "fresh_held_out_15"),
     ("fresh held-out 16", "fresh_held_out_16"),
     ("fresh held-out 17", "fresh_held_out_17"),
+    ("fresh held-out 18", "fresh_held_out_18"),
+    ("fresh held-out 19", "fresh_held_out_19"),
 )
 REPEATS = 3
 
