@@ -703,6 +703,30 @@ def test_where_the_reader_is_scopes_a_question_to_the_releases_after_it():
     # a platform's two-part version is not the reader's release, nor are two releases one
     assert Query.of("which later releases drop Python 3.8?").since is None
     assert Query.of("is 3.0.0 or 3.1.0 fixed in later releases?").since is None
+    # what broke in one release is fixed in the ones after it
+    fixes = Query.of("tiler 3.0.0 draws blank tiles. Which releases fix that?")
+    assert fixes.since == "3.0.0" and fixes.names_release("3.1.0")
+    assert Query.of("what was fixed in tiler 3.1.0?").since is None
+
+
+def test_a_version_in_no_line_of_the_documents_releases_is_another_packages():
+    asked = (
+        "tiler 3.0.0 crashed after our base image moved to urllib3 2.x, and then after requests 2.32 "
+        "was installed. Which releases fix these?"
+    )
+    # Alone, "after requests 2.32" reads as where the reader is ...
+    assert Query.of(asked).since == "2.32"
+    # ... but tiler has no 2.32 line: its reader is at 3.0.0, and urllib3's 2.x bounds nothing.
+    q = Query.of(asked).within({"3.1.1", "3.1.0", "3.0.0", "2.9.0", None})
+    assert q.since == "3.0.0"
+    assert q.names_release("3.1.1") and q.names_release("3.1.0")
+    assert not q.names_release("3.0.0") and not q.names_release("2.9.0")
+    # without release notes, nothing is re-read
+    assert Query.of(asked).within({None}) == Query.of(asked)
+    result = slice_document(LONG_CHANGELOG, "tiler.md", asked, summary=False)
+    titles = {p.title_path for p in result.roles[0].pieces}
+    assert {"Changelog > 3.2.0", "Changelog > 3.1.1", "Changelog > 3.1.0"} <= titles
+    assert "Changelog > 2.9.0" not in titles
 
 
 CONVENTIONAL_CHANGELOG = (

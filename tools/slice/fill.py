@@ -177,6 +177,7 @@ def slice_document(
         raise BadSlice(f"at most {MAX_ROLES} roles per call (got {len(asked)}): split them over calls")
     queries = [_query(r) for r in asked]
     doc = parse_document(text, name)
+    queries = [q.within(set(doc.release)) for q in queries]
     if budget_tokens is None:
         budget_tokens = default_budget(doc.tokens, len(queries), ceiling)
     head = summarise(doc, budget_tokens) if summary else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from tokenlean.indexers.terms import MAX_TERM_CHARS, STOPWORDS, split_identifier
 
@@ -148,7 +148,12 @@ _SINCE = re.compile(
 )
 # "which later releases fix it", "since then": a question naming one release asks about what came
 # after it ("our app on Vue 3.4.15 ... which later 3.4 releases fix", "we moved to 15.0.0. Since then").
-_LATER = re.compile(r"(?i)\b(?:later|newer|subsequent|since\s+then|after\s+that)\b")
+# "HTTPie 3.2.1 started crashing ... which releases fix these": what broke in one release is fixed after it.
+_LATER = re.compile(
+    r"(?i)\b(?:later|newer|subsequent|since\s+then|after\s+that)\b|"
+    r"\b(?:which|what)\s+(?:[\w.]+\s+){0,2}(?:releases?|versions?)\s+(?:that\s+)?"
+    r"(?:fix|fixes|fixed|resolves?|resolved|address(?:es)?)\b"
+)
 
 
 def _most_specific(versions: set[str]) -> set[str]:
@@ -156,10 +161,28 @@ def _most_specific(versions: set[str]) -> set[str]:
     return {v for v in versions if not any(w.startswith(v + ".") for w in versions)}
 
 
-def _only_release(text: str) -> str | None:
-    """The one full release `text` names (`3.4.15`; a line it names too, `3.4`, is not another), or
-    None. Two-part versions are left alone: `Python 3.8`, `Node 18.2` are the platform's."""
-    named = _most_specific({m.group(0).lstrip("vV") for m in _VERSION.finditer(text)})
+def _has_line(version: str, releases: frozenset[str] | None) -> bool:
+    """Whether `version` can be one of the document's releases (or they are not known): the document
+    has notes in its line (`2.32`, `2.32.1`: any `2.32...`), or it comes before the oldest notes the
+    document keeps of its major version (of any, when it has none of that major). A version in
+    between the lines the document has is another package's ("after requests 2.32 was installed",
+    in HTTPie's changelog, whose 2.x line ends at 2.6)."""
+    if releases is None:
+        return True
+    line = _version_key(version)[:2]
+    lines = {_version_key(r)[:2] for r in releases}
+    if line in lines:
+        return True
+    same_major = [known for known in lines if known[0] == line[0]]
+    return line < min(same_major or lines)
+
+
+def _only_release(text: str, releases: frozenset[str] | None = None) -> str | None:
+    """The one full release `text` names (`3.4.15`; a line it names too, `3.4`, is not another) of
+    the document's `releases` when they are known, or None. Two-part versions are left alone:
+    `Python 3.8`, `Node 18.2` are the platform's."""
+    named = {m.group(0).lstrip("vV") for m in _VERSION.finditer(text)}
+    named = _most_specific({v for v in named if _has_line(v, releases)})
     if len(named) != 1:
         return None
     (version,) = named
@@ -200,14 +223,15 @@ class Query:
     since: str | None = None
 
     @classmethod
-    def of(cls, text: str, expand: bool = True) -> Query:
+    def of(cls, text: str, expand: bool = True, releases: frozenset[str] | None = None) -> Query:
+        """The query of `text`; `releases` are the versions of the document's release notes, when it
+        has any: a version in none of their lines is not where the reader is."""
         said = list(dict.fromkeys(text_terms(text)))
         own = [t for t in said if t not in _ROLE_WORDS]
-        since = None
-        if m := _FROM_TO.search(text) or _SINCE.search(text):
-            since = m.group(1)
-        elif _LATER.search(text):
-            since = _only_release(text)
+        starts = (m.group(1) for m in chain(_FROM_TO.finditer(text), _SINCE.finditer(text)))
+        since = next((v for v in starts if _has_line(v, releases)), None)
+        if since is None and _LATER.search(text):
+            since = _only_release(text, releases)
         if since is not None:
             start = set(text_terms(since))
             own = [t for t in own if t not in start]
@@ -228,6 +252,11 @@ class Query:
         asked_changes = bool(_CHANGE_TERMS & set(own)) and not _PROCEDURE.search(text)
         changes = bool(versions) or since is not None or asked_changes
         return cls(text, weights, frozenset(versions), asks, changes, since)
+
+    def within(self, releases: set[str | None]) -> Query:
+        """The query read against the versions of a document's release notes (none: unchanged)."""
+        known = frozenset(v for v in releases if v)
+        return Query.of(self.text, releases=known) if known else self
 
     def without(self, terms: set[str]) -> Query:
         """The query without `terms`, unless that would leave none of its own words."""
@@ -260,7 +289,13 @@ class Query:
             return True
         if self.since is None:
             return False
-        return not self.versions or key < max(_version_key(v) for v in self.versions)
+        # A line wholly before the reader's release bounds nothing ("HTTPie 3.2.1 ... urllib3 2.x").
+        bounds = [
+            _version_key(v)
+            for v in self.versions
+            if _version_key(v) > _version_key(self.since) or _in_releases(self.since, frozenset({v}))
+        ]
+        return not bounds or key < max(bounds)
 
 
 # Words that join no compound (`how do` is no word, `set up` and `log in` are).
