@@ -422,7 +422,13 @@ def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
 )
 @click.option("--no-summary", is_flag=True, help="Leave out the title, outline and gist.")
 @click.option("--name", default=None, help="A file name whose extension gives the format (for stdin).")
-def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> None:
+@click.option(
+    "--vectors",
+    type=click.Choice(["auto", "fast", "quality", "off"]),
+    default=None,
+    help="Embeddings that help rank sections (auto/fast: the static model; quality: the transformer).",
+)
+def slice_command(path, roles, sections, budget_tokens, no_summary, name, vectors) -> None:
     """Print the outline of the document at PATH ('-': stdin) and only the sections a role needs."""
     with _user_errors():
         from tokenlean.tools import slice as slice_mod
@@ -440,7 +446,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name) -> Non
             return
         if not roles:
             raise Failure("give --role (who reads the document or what they ask), or --sections to print")
-        cfg = load_config(roots=[Path(".")])
+        cfg = load_config(roots=[Path(".")], vectors=vectors)
         result = slice_mod.slice_document(
             text,
             name,

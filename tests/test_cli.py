@@ -187,6 +187,11 @@ def test_slice_prints_the_sections_a_role_needs_and_what_it_saved(tmp_path):
     assert both.exit_code == 0 and "HMAC-SHA256" in both.stdout and "pip install widget" in both.stdout
     whole = invoke("slice", doc, "--sections", "s4")
     assert "cached for 60 seconds" in whole.stdout and "HMAC" not in whole.stdout
+    # the embeddings are chosen per call: quality (the fast model where the transformer cannot run)
+    # or none; this short guide's sections are found by their words either way
+    for vectors in ("quality", "off"):
+        chosen = invoke("slice", doc, "--role", "security reviewer", "--vectors", vectors)
+        assert chosen.exit_code == 0 and "== s3 Security" in chosen.stdout
 
 
 def test_slice_errors_are_clear(tmp_path):

@@ -3,6 +3,7 @@ import textwrap
 import pytest
 
 from tokenlean.indexers import tokens
+from tokenlean.indexers.vectors import available
 from tokenlean.tools.slice import (
     MAX_SECTION_TOKENS,
     BadSlice,
@@ -1108,24 +1109,66 @@ def test_a_supporting_signal_adds_sections_but_never_pushes_out_what_the_words_f
 def test_without_an_embedding_model_sections_are_ranked_by_words_and_the_reason_is_kept(monkeypatch):
     from tokenlean.tools.slice import scorers
 
-    monkeypatch.setattr(scorers, "EMBEDDING_PROFILE", "no-such-profile")
     monkeypatch.setattr(scorers, "_embedding_state", {})
-    assert "unknown embedding profile" in scorers.embedding_note()
-    pieces = slice_document(GUIDE, "guide.md", "cache eviction", summary=False).roles[0].pieces
+    assert "unknown embedding profile" in scorers.embedding_note("no-such-profile")
+    unloadable = (*scorers.WORD_SCORERS, (scorers.EmbeddingScorer("no-such-profile"), 0.5))
+    doc = parse_document(LINTASTIC, "lint.md")
+    nothing = [0.0] * len(doc.sections)
+    assert scorers.EmbeddingScorer("no-such-profile").scores(Query.of("its limitations"), doc) == nothing
+    pieces = (
+        slice_document(GUIDE, "guide.md", "cache eviction", summary=False, scorers=unloadable).roles[0].pieces
+    )
     assert "Caching > Cache eviction" in {p.title_path for p in pieces}
+
+
+def test_the_quality_scorer_falls_back_to_the_fast_model_when_its_own_cannot_load(monkeypatch):
+    from tokenlean.tools.slice import scorers
+
+    monkeypatch.setattr(scorers, "_embedding_state", {})
+    pytest.importorskip("model2vec")
+    doc = parse_document(LINTASTIC, "lint.md")
+    query = Query.of("tech lead: what are its limitations?")
+    fast = scorers.EmbeddingScorer("fast").scores(query, doc)
+    assert any(fast)  # enough sections to be scored
+    assert scorers.EmbeddingScorer("no-such-profile", "fast").scores(query, doc) == fast
+    assert scorers.scorers_for("quality") is scorers.QUALITY_SCORERS
+    assert scorers.scorers_for("auto") is scorers.scorers_for("fast") is scorers.DEFAULT_SCORERS
+    assert scorers.scorers_for("off") is scorers.WORD_SCORERS
+
+
+@pytest.mark.skipif(bool(available("quality")), reason=f"quality profile unavailable: {available('quality')}")
+def test_the_quality_profile_ranks_sections_with_the_transformer(monkeypatch):
+    from tokenlean.indexers import embeddings
+    from tokenlean.tools.slice import scorers
+
+    monkeypatch.setattr(scorers, "_embedding_state", {})
+    doc = parse_document(LINTASTIC, "lint.md")
+    query = Query.of("tech lead: what are its limitations?")
+    quality = scorers.EmbeddingScorer("quality", "fast").scores(query, doc)
+    assert embeddings.QUALITY_NAME in doc._vectors and any(quality)
+    result = slice_document(LINTASTIC, "lint.md", query.text, summary=False, scorers=scorers.QUALITY_SCORERS)
+    # no word matches: the section is the one closest in meaning under the transformer
+    closest = doc.sections[max(range(len(quality)), key=quality.__getitem__)]
+    assert [p.title_path for p in result.roles[0].pieces] == [closest.title_path]
 
 
 def test_a_model_that_could_not_load_is_tried_again_later(monkeypatch):
     # A running server picks up the vectors extra installed after it started.
+    from tokenlean.indexers import embeddings
     from tokenlean.tools.slice import scorers
 
     monkeypatch.setattr(scorers, "_embedding_state", {})
-    monkeypatch.setattr(scorers, "EMBEDDING_PROFILE", "no-such-profile")
-    assert scorers.embedding_note()
-    monkeypatch.setattr(scorers, "EMBEDDING_PROFILE", "fast")
-    assert scorers.embedding_note()  # within the retry interval: the failure stands
+    installed = embeddings.embedder
+
+    def not_installed(profile: str = "fast"):
+        raise embeddings.EmbeddingsUnavailable("model2vec is not installed: pip install 'tokenlean[vectors]'")
+
+    monkeypatch.setattr(embeddings, "embedder", not_installed)
+    assert "pip install" in scorers.embedding_note("fast")
+    monkeypatch.setattr(embeddings, "embedder", installed)  # the extra is installed now
+    assert scorers.embedding_note("fast")  # within the retry interval: the failure stands
     monkeypatch.setattr(scorers, "EMBEDDING_RETRY_SECONDS", 0.0)
-    assert scorers.embedding_note() is None
+    assert scorers.embedding_note("fast") is None
 
 
 def test_an_entry_with_the_questions_rare_words_is_kept_and_common_ones_left_out():

@@ -232,6 +232,13 @@ REPEATS = 3
 Run = tuple[tuple, Callable[[], contextlib.AbstractContextManager]]
 
 
+def _quality_missing() -> str:
+    """Why the quality profile's transformer cannot run here ("" when it can)."""
+    from tokenlean.indexers.vectors import available
+
+    return available("quality")
+
+
 def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
     """Name -> (scorers, context) of each run; the ablations take one signal or rule out."""
     out = {MAIN: (sl.DEFAULT_SCORERS, contextlib.nullcontext)}
@@ -251,6 +258,8 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
             tuple(s for s in sl.DEFAULT_SCORERS if s[0].name != "embedding"),
             contextlib.nullcontext,
         )
+    if hasattr(sl, "QUALITY_SCORERS") and not _quality_missing():
+        out["the quality profile (transformer)"] = (sl.QUALITY_SCORERS, contextlib.nullcontext)
     out["without heading match"] = (
         tuple(s for s in sl.DEFAULT_SCORERS if s[0].name != "heading"),
         contextlib.nullcontext,
@@ -440,7 +449,12 @@ def print_slices(report: dict, budget: int | None, before: dict | None = None, r
     given = f"budget {budget:,}" if budget else "the default budget: a quarter of the document, 5,000-12,000"
     print(f"Slicing: o200k tokens of the whole text form vs the whole document ({given})")
     why = slicer.embedding_note()
-    print(f"embeddings: {'off, ' + why if why else 'the fast static model (vectors extra)'}\n")
+    print(f"embeddings: {'off, ' + why if why else 'the fast static model (vectors extra)'}")
+    if any(r["variant"] != MAIN for r in rows):
+        missing = _quality_missing()
+        ran = "not run, " + missing if missing else "the MiniLM transformer (quality extra)"
+        print(f"quality profile: {ran}")
+    print()
     main = [r for r in rows if r["variant"] == MAIN]
     old = {(r["document"], r["role"]): r for r in (before or {}).get("rows", []) if r["variant"] == MAIN}
     then = f"{'at ' + rev:>16}  " if old else ""

@@ -31,6 +31,7 @@ from .render import fetch_text, slice_text
 from .results import FetchResult, Piece, RoleSlice, SliceResult, Summary
 from .scorers import (
     DEFAULT_SCORERS,
+    QUALITY_SCORERS,
     WORD_SCORERS,
     Bm25Scorer,
     EmbeddingScorer,
@@ -63,6 +64,7 @@ __all__ = [
     "MAX_DOCUMENT_SHARE",
     "MAX_SECTION_TOKENS",
     "MIN_BUDGET",
+    "QUALITY_SCORERS",
     "UNTRUSTED",
     "WORD_SCORERS",
     "BadSlice",

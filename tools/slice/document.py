@@ -17,6 +17,7 @@ from .parse import _ADORNMENT, _CHANGELOG, _NAME, _RELEASE, Section, _format_of,
 from .query import _QUESTION_WORDS, text_terms
 from .settings import (
     COMMON_TITLE_SHARE,
+    EMBED_WORDS,
     MAX_DOCUMENT_CHARS,
     RARE_SECTIONS,
     SUBJECT_MIN_SECTIONS,
@@ -240,10 +241,14 @@ class Document:
         return Okapi(corpus) if any(corpus) else None
 
     def vectors(self, model: Any) -> Any:
-        """Each section's embedding (title path, then text) under `model`, computed once per model."""
+        """Each section's embedding (title path, then the opening EMBED_WORDS words of its text)
+        under `model`, computed once per model: a section's title and opening say what it is about,
+        and embedding less of it is faster (the transformer's cost grows with the text)."""
         found = self._vectors.get(model.name)
         if found is None:
-            found = model.embed([f"{s.title_path}\n{s.text}" for s in self.sections])
+            found = model.embed(
+                [f"{s.title_path}\n" + " ".join(s.text.split()[:EMBED_WORDS]) for s in self.sections]
+            )
             self._vectors[model.name] = found
         return found
 

@@ -115,8 +115,10 @@ class ReleaseScorer:
 
 
 class EmbeddingScorer:
-    """How close each section (title path and text) is in meaning to the role, by the static
-    embedding model of the vector strategy's fast profile (`vectors` extra).
+    """How close each section (title path and opening) is in meaning to the role, by an embedding
+    model of the vector strategy: the static one of the fast profile (`vectors` extra), or the
+    full MiniLM transformer of the quality profile (slower: seconds for a long document's first
+    slice on 2 cores; the vectors are kept while the document stays parsed).
 
     It can find what shares no word with the role (`Why should I use it?` for "strengths and
     limits"), but it is weak evidence: every section of a document is somewhat close to any role
@@ -125,14 +127,18 @@ class EmbeddingScorer:
     MIN_EMBEDDING_SECTIONS sections are not scored, and it is `supporting`: it raises sections'
     scores but not the bar they are judged against (the best score of the other signals), so it
     can add a section to a slice but never push out one the words found.
-    Without the `vectors` extra it scores nothing; `embedding_note()` says why.
+    It uses the first of its profiles whose model loads (the quality profile falls back to the fast
+    one); when none does it scores nothing, and `embedding_note(profile)` says why.
     """
 
     name = "embedding"
     supporting = True
 
+    def __init__(self, *profiles: str) -> None:
+        self.profiles = profiles or ("fast",)  # the first whose model loads is used
+
     def scores(self, query: Query, doc: Document) -> list[float]:
-        model = _embedder()
+        model = next((m for p in self.profiles if (m := _embedder(p)) is not None), None)
         if model is None or len(doc.sections) < MIN_EMBEDDING_SECTIONS:
             return [0.0] * len(doc.sections)
         sims = doc.vectors(model) @ model.embed([query.text])[0]
@@ -140,47 +146,51 @@ class EmbeddingScorer:
         return [max(0.0, float(s) - floor) for s in sims]
 
 
-EMBEDDING_PROFILE = "fast"
 MIN_EMBEDDING_SECTIONS = 12  # in fewer sections, the closest few in meaning are noise
 SIMILARITY_QUANTILE = 0.8  # only the similarity above this quantile of the document's sections counts
 EMBEDDING_RETRY_SECONDS = 60.0
-_embedding_state: dict[str, Any] = {}
+_embedding_state: dict[str, dict[str, Any]] = {}  # per profile: its model, or why it did not load
 
 
-def _embedder() -> Any:
-    """The embedder, loaded once; None (and the reason in `embedding_note()`) when it cannot be.
+def _embedder(profile: str = "fast") -> Any:
+    """The profile's embedder, loaded once; None (and the reason in `embedding_note()`) when it
+    cannot be.
 
     A failure is tried again after EMBEDDING_RETRY_SECONDS, so that a running server picks up the
-    `vectors` extra installed after it started (the install command is what the reason says)."""
-    failed_at = _embedding_state.get("failed_at")
+    extra installed after it started (the install command is what the reason says)."""
+    state = _embedding_state.setdefault(profile, {})
+    failed_at = state.get("failed_at")
     if failed_at is not None and time.monotonic() - failed_at >= EMBEDDING_RETRY_SECONDS:
         importlib.invalidate_caches()  # packages installed since the last try
-        _embedding_state.clear()
-    if "model" not in _embedding_state:
+        state.clear()
+    if "model" not in state:
         from tokenlean.indexers import embeddings
 
         try:
-            _embedding_state["model"] = embeddings.embedder(EMBEDDING_PROFILE)
+            state["model"] = embeddings.embedder(profile)
         except embeddings.EmbeddingsUnavailable as exc:
-            _embedding_state.update(model=None, why=str(exc), failed_at=time.monotonic())
-    return _embedding_state["model"]
+            state.update(model=None, why=str(exc), failed_at=time.monotonic())
+    return state["model"]
 
 
-def embedding_note() -> str | None:
-    """Why sections are ranked without embeddings, or None when they are not."""
-    return None if _embedder() is not None else _embedding_state.get("why")
+def embedding_note(profile: str = "fast") -> str | None:
+    """Why sections are ranked without the profile's embeddings, or None when they are not."""
+    return None if _embedder(profile) is not None else _embedding_state[profile].get("why")
 
 
 DEFAULT_SCORERS: tuple[tuple[Scorer, float], ...] = (
     (Bm25Scorer(), 1.0),
     (HeadingScorer(), 0.6),
     (ReleaseScorer(), 0.6),
-    (EmbeddingScorer(), 0.5),
+    (EmbeddingScorer("fast"), 0.5),
 )
 # Without the supporting signals (embeddings): a server started with vectors off.
 WORD_SCORERS = tuple(s for s in DEFAULT_SCORERS if not getattr(s[0], "supporting", False))
+# The quality profile: the transformer in place of the static model (docs bench: more roles meet
+# both targets, at seconds for a long document's first slice).
+QUALITY_SCORERS = (*WORD_SCORERS, (EmbeddingScorer("quality", "fast"), 0.5))
 
 
 def scorers_for(vectors: str) -> tuple[tuple[Scorer, float], ...]:
     """The signals a slice ranks by under the `vectors` setting (auto, fast, quality or off)."""
-    return WORD_SCORERS if vectors == "off" else DEFAULT_SCORERS
+    return {"off": WORD_SCORERS, "quality": QUALITY_SCORERS}.get(vectors, DEFAULT_SCORERS)

@@ -40,6 +40,10 @@ RELATED_SHARE = 0.5  # a section a relevant one leads to scores this share of it
 RELATED_TERMS = 2  # rare names two sections must share for one to lead to the other...
 RELATED_NAMES_SHARE = 0.2  # ... and this share of the leading section's: one that names many things
 # (a major release's notes, an overview) points to each of them only weakly
+# A section is embedded as its title path and this many words of its text: the transformer's cost
+# grows with the text (docs bench, 345 roles, the quality profile: 245 / 255 / 253 roles meeting
+# both targets at 60 / 120 / 400 words; the fast profile: 248 at 120, 246 with the whole text).
+EMBED_WORDS = 120
 RARE_SECTIONS = 3  # a word in at most this many sections is rare
 MIN_ENTRIES, MAX_ENTRIES, ENTRY_TOKENS = 3, 8, 120  # a few short entries under a bare heading
 # When the relevant sections are few, the next best follow, up to this share of the allowance and of
