@@ -279,6 +279,10 @@ def variants(sl: ModuleType, ablation: bool) -> dict[str, Run]:
         sl.DEFAULT_SCORERS,
         lambda: patched(sl, TAIL_SHARE=0.25, TAIL_DOCUMENT_SHARE=0.1),
     )
+    out["tail as until 2026-11-26 (0.5 / 0.2)"] = (
+        sl.DEFAULT_SCORERS,
+        lambda: patched(sl, TAIL_SHARE=0.5, TAIL_DOCUMENT_SHARE=0.2),
+    )
     if has(sl, "_compounds"):
         out["without compound words"] = (sl.DEFAULT_SCORERS, lambda: patched(sl, _compounds=lambda plain: []))
     if has(sl, "_ANCHOR_LINK"):
