@@ -1,6 +1,7 @@
 """Document slicing and JSON pruning on real documents and realistic API payloads.
 
     python bench/docs/docs_bench.py [--download] [--budget N] [--ablation] [--set NAME ...] [--json]
+    python bench/docs/docs_bench.py --first-slice   # what each embedding profile costs a slice
 
 Slicing: the long descriptions (README + changelog) of the packages in documents.txt, read from this
 interpreter's site-packages or from their wheels (`--download` fetches those with pip, no
@@ -922,12 +923,56 @@ def print_prunes(rows: list[dict]) -> None:
             print(f"    kept: {', '.join(r['kept_paths'])}")
 
 
+FIRST_SLICE_DOCUMENTS = ("black_changes", "vue_changelog_3_2", "tox_config", "uvicorn_deployment")
+
+
+def print_first_slices() -> None:
+    """What each embedding profile costs: a document's first slice (it embeds every section) and its
+    second (the parsed document and its vectors are kept), in this process, on a few documents."""
+    from tokenlean.tools.slice import scorers
+
+    labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
+    profiles = [("fast", slicer.DEFAULT_SCORERS)]
+    problem = _quality_missing()
+    if not problem:
+        started = time.perf_counter()
+        scorers._embedder("quality")
+        print(f"loading the quality profile's transformer: {time.perf_counter() - started:.1f} s")
+        profiles.append(("quality", slicer.QUALITY_SCORERS))
+    else:
+        print(f"quality profile not run: {problem}")
+    for key in FIRST_SLICE_DOCUMENTS:
+        spec = labels["documents"][key]
+        loaded = load_document(spec["source"])
+        if loaded is None:
+            print(missing(spec["source"]))
+            continue
+        name, body = loaded
+        role = next(iter(spec["roles"]))
+        for profile, chosen in profiles:
+            slicer.parse_document.cache_clear()
+            times = []
+            for _ in range(2):
+                started = time.perf_counter()
+                result = slicer.slice_document(body, name, role, scorers=chosen)
+                times.append((time.perf_counter() - started) * 1000)
+            print(
+                f"{key} ({result.document_tokens:,} tokens, {result.sections} sections), {profile}: "
+                f"first slice {times[0]:,.0f} ms, second {times[1]:,.0f} ms"
+            )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget", type=int, default=None, help="a fixed budget per role (else the slicer's)")
     ap.add_argument("--ablation", action="store_true", help="also run with one signal or rule removed")
     ap.add_argument("--against", metavar="REV", help="also slice with the slicer as of git revision REV")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--first-slice",
+        action="store_true",
+        help="only time a few documents' first and second slice with each embedding profile",
+    )
     ap.add_argument(
         "--set",
         action="append",
@@ -944,6 +989,9 @@ def main() -> int:
         print("pip download failed: see its message above", file=sys.stderr)
         return 1
     tokens.count("warm up")
+    if args.first_slice:
+        print_first_slices()
+        return 0
     before = run_slices(args.budget, False, slicer_at(args.against), args.set) if args.against else None
     slices = run_slices(args.budget, args.ablation, only=args.set)
     prunes = run_prunes()
