@@ -13,6 +13,7 @@ from tokenlean.tools.slice import (
     fetch_sections,
     fetch_text,
     parse_document,
+    ranking,
     slice_document,
     slice_text,
 )
@@ -1030,6 +1031,24 @@ def test_the_tail_stops_at_a_share_of_the_allowance_and_of_the_document():
     assert tail  # the allowance is far from spent: the next best follow...
     assert spent <= slicer.TAIL_SHARE * 3000  # ...up to a share of it...
     assert spent <= slicer.TAIL_DOCUMENT_SHARE * doc.tokens + 400  # ...and of the document, not to the budget
+
+
+def test_the_tail_passes_over_a_section_too_long_for_what_is_left_to_a_shorter_one():
+    filler = "The renderer draws glyphs on the canvas with the chosen font and colour. " * 12
+    sections = [
+        "## Security\n\nReport a vulnerability to the security team; fixes ship as CVE advisories.",
+        "## Sessions\n\nSessions store a password hash, a certificate, an auth token, a secret key and a "
+        "CSRF nonce. " + "Sessions are kept per process and expire after an hour. " * 60,
+        "## Logging\n\nLog lines go to standard error with a timestamp and the level; the format is "
+        "configurable and a line never holds a token, only its length.",
+        *(f"## Rendering {k}\n\n" + filler for k in range(12)),
+    ]
+    text = "# Lib\n\nA library.\n\n" + "\n\n".join(sections) + "\n"
+    doc = parse_document(text, "lib.md")
+    found = ranking(doc, Query.of("security reviewer"))
+    assert [doc.sections[i].title for i, _ in found.tail] == ["Sessions", "Logging"]  # best first
+    result = slice_document(text, "lib.md", "security reviewer", budget_tokens=600, summary=False)
+    assert [p.title_path for p in result.roles[0].pieces] == ["Security", "Logging"]
 
 
 def test_a_role_slice_costs_at_most_half_the_document():

@@ -71,8 +71,9 @@ def _fill(doc: Document, query: Query, found: Ranking, allowance: int, role: str
     Whole sections are taken by score, discounted by how much of the allowance each would use, so
     that near-equal sections are not crowded out by one long one. Sections that did not fit whole
     are then trimmed into what is left, best first. When all that is a small share of the
-    allowance and of the document, the best of the tail follow, whole, while they keep it so: when
-    few sections match clearly, the next ones are where the role's concern hides under other words.
+    allowance and of the document, the best of the tail follow, whole, those that keep it so (one
+    too long is passed over for shorter ones below it): when few sections match clearly, the next
+    ones are where the role's concern hides under other words.
     """
     ranked = found.relevant
     pieces: list[Piece] = []
@@ -118,7 +119,7 @@ def _fill(doc: Document, query: Query, found: Ranking, allowance: int, role: str
             continue
         piece = _whole(doc, doc.sections[i], min(remaining, int(small - spent)), score)
         if piece is None:
-            break
+            continue  # a smaller one further down may still fit
         pieces.append(piece)
         spent += _cost(piece)
         remaining -= _cost(piece)
