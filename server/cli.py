@@ -426,7 +426,8 @@ def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
     "--vectors",
     type=click.Choice(["auto", "fast", "quality", "off"]),
     default=None,
-    help="Embeddings that help rank sections (auto/fast: the static model; quality: the transformer).",
+    help="Embeddings that help rank sections (auto/fast: the static model; quality: the transformer; "
+    "default: slice_vectors, else vectors, of the config).",
 )
 def slice_command(path, roles, sections, budget_tokens, no_summary, name, vectors) -> None:
     """Print the outline of the document at PATH ('-': stdin) and only the sections a role needs."""
@@ -446,7 +447,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name, vector
             return
         if not roles:
             raise Failure("give --role (who reads the document or what they ask), or --sections to print")
-        cfg = load_config(roots=[Path(".")], vectors=vectors)
+        cfg = load_config(roots=[Path(".")])
         result = slice_mod.slice_document(
             text,
             name,
@@ -454,7 +455,7 @@ def slice_command(path, roles, sections, budget_tokens, no_summary, name, vector
             roles=list(roles) if len(roles) > 1 else None,
             budget_tokens=budget_tokens,
             summary=not no_summary,
-            scorers=slice_mod.scorers_for(cfg.vectors),
+            scorers=slice_mod.scorers_for(vectors or cfg.slicing_vectors),
             whole_if_cheaper=True,
         )
         click.echo(result.text)

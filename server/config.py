@@ -40,6 +40,7 @@ _KEYS = {
     "refresh_seconds": (int, float),
     "ledger": str,
     "vectors": str,
+    "slice_vectors": str,
     "task_budget_soft": int,
     "task_budget_hard": int,
     "secret_files": list,
@@ -95,6 +96,9 @@ class Config:
     refresh_seconds: float = 10.0
     ledger_path: Path | str | None = None  # default: $TOKENLEAN_LEDGER, the store, or the user data dir
     vectors: str = "auto"  # auto, fast, quality or off
+    # What `slice` ranks with, when it should differ from the index's vectors (the quality profile
+    # costs seconds per long document there, and an index built with it hours): None follows `vectors`.
+    slice_vectors: str | None = None
     task_budget_soft: int | None = None
     task_budget_hard: int | None = None
     secret_files: tuple[str, ...] = ()
@@ -106,6 +110,11 @@ class Config:
     def location(self) -> Path | str | None:
         """Where indexes live: the shared store's URL, else the SQLite index directory."""
         return self.store or self.index_dir
+
+    @property
+    def slicing_vectors(self) -> str:
+        """The embeddings `slice` ranks with: `slice_vectors`, else the index's `vectors`."""
+        return self.slice_vectors or self.vectors
 
     def index_options(self) -> IndexOptions:
         options = IndexOptions(
@@ -204,6 +213,7 @@ def load_config(
             "task_budget_soft",
             "task_budget_hard",
             "vectors",
+            "slice_vectors",
         ):
             if key in data:
                 setattr(cfg, key, data[key])
@@ -235,6 +245,8 @@ def load_config(
         cfg.refresh_seconds = refresh_seconds
     if vectors is not None:
         cfg.vectors = vectors
-    if cfg.vectors not in ("auto", "fast", "quality", "off"):
-        raise ConfigError(f"vectors must be auto, fast, quality or off (got {cfg.vectors!r})")
+    for key in ("vectors", "slice_vectors"):
+        value = getattr(cfg, key)
+        if value is not None and value not in ("auto", "fast", "quality", "off"):
+            raise ConfigError(f"{key} must be auto, fast, quality or off (got {value!r})")
     return cfg

@@ -320,7 +320,7 @@ def tool_specs(state: ServerState) -> list[ToolSpec]:
                 roles=roles,
                 budget_tokens=allowance.budget_tokens if budget_tokens else None,
                 summary=summary,
-                scorers=slice_mod.scorers_for(cfg.vectors),
+                scorers=slice_mod.scorers_for(cfg.slicing_vectors),
                 ceiling=allowance.budget_tokens,
                 whole_if_cheaper=True,
             )

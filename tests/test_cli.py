@@ -91,6 +91,23 @@ def test_config_file_adds_excludes(repo, tmp_path, monkeypatch):
     assert data["files"] == 5
 
 
+def test_slice_vectors_sets_what_slice_ranks_with_apart_from_the_index(tmp_path, monkeypatch):
+    from tokenlean.server.config import load_config
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('vectors = "fast"\nslice_vectors = "quality"\n')
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(cfg))
+    loaded = load_config(roots=[tmp_path])
+    assert loaded.vectors == "fast" and loaded.slicing_vectors == "quality"
+    cfg.write_text('vectors = "off"\n')
+    assert load_config(roots=[tmp_path]).slicing_vectors == "off"  # unset: follows vectors
+    cfg.write_text('slice_vectors = "best"\n')
+    doc = tmp_path / "guide.md"
+    doc.write_text(GUIDE)
+    bad = invoke("slice", doc, "--role", "security reviewer")
+    assert bad.exit_code == 1 and "slice_vectors must be auto, fast, quality or off" in bad.stderr
+
+
 def test_bad_config_file_is_reported(repo, tmp_path, monkeypatch):
     cfg = tmp_path / "config.toml"
     cfg.write_text("colour = 'blue'\n")

@@ -173,16 +173,20 @@ async def test_slice_ranks_by_meaning_too_unless_vectors_are_off(repo, index_dir
     (repo / "docs/lint.md").write_text(LINTASTIC)
     role = {"path": "docs/lint.md", "role": "tech lead: what are its limitations?", "summary": False}
     answers = {}
-    for vectors in ("auto", "off"):
+    # `slice_vectors` sets what slice ranks with apart from the index's `vectors`
+    for vectors, slice_vectors in (("auto", None), ("off", None), ("auto", "off"), ("off", "fast")):
         cfg = load_config([repo], index_dir=index_dir, vectors=vectors)
+        cfg.slice_vectors = slice_vectors
         ws = Workspace(cfg.roots, cfg.workspace_options())
         try:
             async with Client(build_server(ws, cfg, cfg.open_ledger())) as client:
-                answers[vectors] = text(await client.call_tool("slice", role))
+                answers[vectors, slice_vectors] = text(await client.call_tool("slice", role))
         finally:
             ws.close()
-    assert "== s10 Why you might pick something else" in answers["auto"]
-    assert "nothing in the document matches" in answers["off"]
+    for found in (("auto", None), ("off", "fast")):
+        assert "== s10 Why you might pick something else" in answers[found]
+    for nothing in (("off", None), ("auto", "off")):
+        assert "nothing in the document matches" in answers[nothing]
 
 
 async def test_slice_with_no_budget_scales_with_the_document(server, repo):
