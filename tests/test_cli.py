@@ -130,6 +130,32 @@ def test_doctor_reports_each_check_and_starts_the_server(repo):
     )
 
 
+def test_doctor_says_what_slice_ranks_with_when_slice_vectors_differs(repo, tmp_path, monkeypatch):
+    from tokenlean.indexers.vectors import available
+
+    cfg = tmp_path / "config.toml"
+    monkeypatch.setenv("TOKENLEAN_CONFIG", str(cfg))
+    cfg.write_text('slice_vectors = "quality"\n')
+    checks = {
+        c["name"]: c for c in json.loads(invoke("doctor", "--root", repo, "--no-server", "--json").output)
+    }
+    check = checks["slice embeddings"]
+    if available("quality"):  # no torch here: slicing falls back to the static model, and says so
+        assert check["status"] == "warn" and "slicing ranks with the fast model" in check["detail"]
+    else:
+        assert check["status"] == "ok" and "all-minilm-l6-v2 loads offline" in check["detail"]
+    cfg.write_text('slice_vectors = "off"\n')
+    checks = {
+        c["name"]: c for c in json.loads(invoke("doctor", "--root", repo, "--no-server", "--json").output)
+    }
+    assert "ranks by words" in checks["slice embeddings"]["detail"]
+    cfg.write_text('vectors = "fast"\nslice_vectors = "fast"\n')
+    checks = {
+        c["name"]: c for c in json.loads(invoke("doctor", "--root", repo, "--no-server", "--json").output)
+    }
+    assert "slice embeddings" not in checks  # the embeddings check covers slicing then
+
+
 def test_doctor_says_what_to_do_about_a_missing_index(repo):
     r = invoke("doctor", "--root", repo, "--no-server")
     assert "not indexed yet" in r.output and f"fix: tokenlean index {repo}" in r.output
