@@ -595,6 +595,12 @@ def status(roots, index_dir, exclude, as_json) -> None:
     metavar="LIST",
     help="Comma-separated toolsets to expose: code, docs, ledger (default: all).",
 )
+@click.option(
+    "--slice-vectors",
+    type=click.Choice(["auto", "fast", "quality", "off"]),
+    default=None,
+    help="Embeddings slice ranks with (default: slice_vectors, else vectors, of the config).",
+)
 def serve(
     roots,
     index_dir,
@@ -610,6 +616,7 @@ def serve(
     no_ledger,
     meta_tools,
     toolsets,
+    slice_vectors,
 ) -> None:
     """Run the MCP server (stdio by default; --transport http for streamable HTTP)."""
     with _user_errors():
@@ -624,6 +631,8 @@ def serve(
         )
         if ledger_path:
             cfg.ledger_path = ledger_path
+        if slice_vectors:
+            cfg.slice_vectors = slice_vectors
         if reason:
             cfg.why_no_roots = (
                 f"tokenlean was started in {Path.cwd()}, which is {reason}, not a project, so it indexes "

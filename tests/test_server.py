@@ -157,6 +157,33 @@ async def test_stdio_subprocess_round_trip(repo, index_dir):
     assert "cmd/server/main.go" in text_of(result)
 
 
+async def test_serve_slice_vectors_sets_what_slice_ranks_with_over_stdio(repo, index_dir):
+    from test_slice import LINTASTIC
+
+    (repo / "docs").mkdir(exist_ok=True)
+    (repo / "docs/lint.md").write_text(LINTASTIC)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[
+            "-m",
+            "tokenlean",
+            "serve",
+            "--root",
+            str(repo),
+            "--slice-vectors",
+            "off",
+            "--no-index-on-start",
+        ],
+        env=_env(index_dir),
+    )
+    role = {"path": "docs/lint.md", "role": "tech lead: what are its limitations?", "summary": False}
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            result = await client.call_tool("slice", role)
+    # no word of the role is in the document, and embeddings are off for slicing
+    assert "nothing in the document matches" in text_of(result)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
