@@ -14,7 +14,7 @@ import click
 from tokenlean import __version__
 from tokenlean.indexers.errors import TokenleanError
 
-from .config import Config, not_a_project
+from .config import VECTOR_SETTINGS, Config, not_a_project
 from .config import load_config as _load_config
 
 
@@ -84,7 +84,7 @@ def _workspace(cfg: Config, progress: bool = True):
 
 _vectors_option = click.option(
     "--vectors",
-    type=click.Choice(["auto", "fast", "quality", "off"]),
+    type=click.Choice(VECTOR_SETTINGS),
     default=None,
     help="Embeddings for the vector strategy (auto: fast when installed).",
 )
@@ -424,7 +424,7 @@ def _input(path: str, name: str | None, what: str) -> tuple[str, str]:
 @click.option("--name", default=None, help="A file name whose extension gives the format (for stdin).")
 @click.option(
     "--vectors",
-    type=click.Choice(["auto", "fast", "quality", "off"]),
+    type=click.Choice(VECTOR_SETTINGS),
     default=None,
     help="Embeddings that help rank sections (auto/fast: the static model; quality: the transformer; "
     "default: slice_vectors, else vectors, of the config).",
@@ -597,7 +597,7 @@ def status(roots, index_dir, exclude, as_json) -> None:
 )
 @click.option(
     "--slice-vectors",
-    type=click.Choice(["auto", "fast", "quality", "off"]),
+    type=click.Choice(VECTOR_SETTINGS),
     default=None,
     help="Embeddings slice ranks with (default: slice_vectors, else vectors, of the config).",
 )

@@ -48,6 +48,9 @@ _KEYS = {
 }
 
 
+# What `vectors` and `slice_vectors` can be: auto (fast when installed), the two profiles, or none.
+VECTOR_SETTINGS = ("auto", "fast", "quality", "off")
+
 _SYSTEM_DIRS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/proc", "/sys", "/dev", "/boot", "/var/lib")
 
 
@@ -95,7 +98,7 @@ class Config:
     read_budget: int = 3000
     refresh_seconds: float = 10.0
     ledger_path: Path | str | None = None  # default: $TOKENLEAN_LEDGER, the store, or the user data dir
-    vectors: str = "auto"  # auto, fast, quality or off
+    vectors: str = "auto"  # one of VECTOR_SETTINGS
     # What `slice` ranks with, when it should differ from the index's vectors (the quality profile
     # costs seconds per long document there, and an index built with it hours): None follows `vectors`.
     slice_vectors: str | None = None
@@ -247,6 +250,6 @@ def load_config(
         cfg.vectors = vectors
     for key in ("vectors", "slice_vectors"):
         value = getattr(cfg, key)
-        if value is not None and value not in ("auto", "fast", "quality", "off"):
+        if value is not None and value not in VECTOR_SETTINGS:
             raise ConfigError(f"{key} must be auto, fast, quality or off (got {value!r})")
     return cfg

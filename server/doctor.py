@@ -11,11 +11,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from tokenlean import __version__
 
 from .config import Config, not_a_project
+
+if TYPE_CHECKING:
+    from tokenlean.indexers.embeddings import Embedder
 
 
 class Check(NamedTuple):
@@ -99,6 +102,15 @@ def _sqlite() -> Check:
     return Check("sqlite", "ok", f"SQLite {sqlite3.sqlite_version}: FTS5 and trigram available; {note}")
 
 
+def _loaded(setting: str) -> Embedder:
+    """The embedder a `vectors` setting uses, loaded and probed; raises EmbeddingsUnavailable."""
+    from tokenlean.indexers import embeddings
+
+    model = embeddings.embedder("quality" if setting == "quality" else "fast")
+    model.embed(["probe"])
+    return model
+
+
 def _embeddings(cfg: Config) -> Check:
     both = cfg.slicing_vectors == cfg.vectors  # else the slice embeddings check says what slice uses
     if cfg.vectors == "off":
@@ -106,10 +118,8 @@ def _embeddings(cfg: Config) -> Check:
         return Check("embeddings", "ok", f"off (vectors = off): no vector strategy in search{words}")
     from tokenlean.indexers import embeddings
 
-    profile = "quality" if cfg.vectors == "quality" else "fast"
     try:
-        model = embeddings.embedder(profile)
-        model.embed(["probe"])
+        model = _loaded(cfg.vectors)
     except embeddings.EmbeddingsUnavailable as exc:
         return Check(
             "embeddings",
@@ -131,8 +141,7 @@ def _slice_embeddings(cfg: Config) -> list[Check]:
     from tokenlean.indexers import embeddings
 
     try:
-        model = embeddings.embedder("quality" if wanted == "quality" else "fast")
-        model.embed(["probe"])
+        model = _loaded(wanted)
     except embeddings.EmbeddingsUnavailable as exc:
         fallback = "the fast model" if wanted == "quality" else "words only"
         return [

@@ -929,14 +929,12 @@ FIRST_SLICE_DOCUMENTS = ("black_changes", "vue_changelog_3_2", "tox_config", "uv
 def print_first_slices() -> None:
     """What each embedding profile costs: a document's first slice (it embeds every section) and its
     second (the parsed document and its vectors are kept), in this process, on a few documents."""
-    from tokenlean.tools.slice import scorers
-
     labels = json.loads((HERE / "labels.json").read_text(encoding="utf-8"))
     profiles = [("fast", slicer.DEFAULT_SCORERS)]
     problem = _quality_missing()
     if not problem:
         started = time.perf_counter()
-        scorers._embedder("quality")
+        slicer.embedding_note("quality")  # loads the transformer
         print(f"loading the quality profile's transformer: {time.perf_counter() - started:.1f} s")
         profiles.append(("quality", slicer.QUALITY_SCORERS))
     else:
