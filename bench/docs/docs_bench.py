@@ -43,6 +43,7 @@ import toon_format
 from tokenlean.indexers import tokens
 from tokenlean.tools import slice as slicer
 from tokenlean.tools.prune import prune, prune_text
+from tokenlean.tools.slice.settings import MAX_IDS
 
 HERE = Path(__file__).resolve().parent
 SUFFIX = {"text/markdown": ".md", "text/x-rst": ".rst"}
@@ -407,6 +408,7 @@ def run_slices(
                         "sections": len(got),
                         "missed": sorted(needed - got, key=lambda s: int(s[1:])),
                         "ms": round(elapsed * 1000),
+                        **(finishing(body, name, result, needed) if variant == MAIN and sl is slicer else {}),
                     }
                 )
         shared = min(budget * 2, slicer.MAX_BUDGET) if budget is not None else None
@@ -426,6 +428,94 @@ def run_slices(
             }
         )
     return {"rows": rows, "multi": multi, "problems": problems}
+
+
+# An agent's own fetch call (tool name, document, ids), in o200k tokens: what it sends, not the answer.
+FETCH_CALL_TOKENS = 30
+_OUTLINE_IDS = re.compile(r"^\s*(s\d+)(?:-(s\d+))?\s")
+_COLLAPSED = re.compile(r"\[(s\d+)-(s\d+):")
+
+
+def _span(a: str, b: str | None) -> list[str]:
+    return [f"s{k}" for k in range(int(a[1:]), int((b or a)[1:]) + 1)]
+
+
+def follow_up(body: str, name: str, result: slicer.SliceResult, needed: set[str], whole: bool) -> dict:
+    """What finishing a role costs an agent that reads its slice, then fetches by id what it still
+    needs: each needed section the slice left out (and, when `whole`, each it trimmed), where the
+    slice names it (its own outline line, the over-budget list, a trimmed piece's header), else the
+    id range of the collapsed outline line it sits under, fetched whole; a needed section the slice
+    names nowhere (past the outline's `… more top-level sections`) means reading the document
+    whole after the slice. Returns the tokens read and how the role finished.
+
+    The agent is assumed to know which titles it needs: an upper bound on what a second call
+    recovers, and a lower bound on what it costs."""
+    role = result.roles[0]
+    wanted = needed - {p.id for p in role.pieces if p.complete or not whole}
+    if result.whole or not wanted:
+        return {"tokens": result.tokens, "how": "slice"}
+    read_whole = {"tokens": result.tokens + result.document_tokens, "how": "whole"}
+    named = set(role.omitted) | {p.id for p in role.pieces}
+    under: dict[str, list[str]] = {}  # id -> the collapsed range holding it
+    for line in result.summary.outline if result.summary else []:
+        if (own := _OUTLINE_IDS.match(line)) is not None:
+            named.update(_span(own[1], own[2]))  # a section's line names all its parts
+        for a, b in _COLLAPSED.findall(line):
+            ids = _span(a, b)
+            for sid in ids:
+                under.setdefault(sid, ids)
+    ids: list[str] = []
+    for sid in sorted(wanted, key=lambda x: int(x[1:])):
+        if sid in named:
+            ids.append(sid)
+        elif sid in under:
+            ids.extend(under[sid])
+        else:
+            return read_whole
+    ids = sorted(set(ids), key=lambda x: int(x[1:]))
+    spent = result.tokens
+    while ids:
+        batch, ids = ids[:MAX_IDS], ids[MAX_IDS:]
+        fetched = slicer.fetch_sections(body, name, batch, budget_tokens=slicer.MAX_BUDGET)
+        slicer.fetch_text(fetched)
+        spent += fetched.tokens + FETCH_CALL_TOKENS
+        if len(fetched.not_fetched) == len(batch):  # a section over the largest budget: read the document
+            return read_whole
+        ids = fetched.not_fetched + ids
+    return {"tokens": spent, "how": "by id"}
+
+
+def finishing(body: str, name: str, result: slicer.SliceResult, needed: set[str]) -> dict:
+    """`follow_up` twice: a trimmed needed section counted as obtained (as recall counts it), then
+    fetched whole."""
+    return {
+        f"finish{suffix}_{k}": v
+        for suffix, whole in (("", False), ("_whole", True))
+        for k, v in follow_up(body, name, result, needed, whole).items()
+    }
+
+
+def print_follow_up(rows: list[dict]) -> None:
+    """How the main run's roles finish (see `follow_up`)."""
+    rows = [r for r in rows if r["variant"] == MAIN and "finish_tokens" in r]
+    if not rows:
+        return
+    print(
+        "\nTo finish each role: the slice, then fetches by id of the needed sections it names but left out, "
+        "or the document read whole when one is named nowhere (an agent that knows which titles it needs)"
+    )
+    for suffix, what in (
+        ("", "a trimmed section counts as obtained"),
+        ("_whole", "trimmed ones fetched whole"),
+    ):
+        how = [r[f"finish{suffix}_how"] for r in rows]
+        saving = sorted(1 - r[f"finish{suffix}_tokens"] / r["full"] for r in rows)
+        half = sum(x >= 0.5 for x in saving)
+        print(
+            f"  {what}: {how.count('slice')} in the slice alone, {how.count('by id')} with fetches by id, "
+            f"{how.count('whole')} reading the document; saving mean {sum(saving) / len(saving):.0%}, "
+            f"median {saving[len(saving) // 2]:.0%}, >= 50% on {half}/{len(rows)} roles"
+        )
 
 
 def ok(r: dict) -> bool:
@@ -487,6 +577,7 @@ def print_slices(report: dict, budget: int | None, before: dict | None = None, r
             sel = [r for r in rows if r["variant"] == variant and which in (None, r["set"])]
             if sel and (variant == MAIN or which is None):
                 print(f"{variant + ', ' + label:<34} {summary(sel)}")
+    print_follow_up(rows)
     print("\nMulti-role: one call per document, all its roles, budget shared")
     for m in report["multi"]:
         per = "; ".join(f"{r['role'][:28]}: {r['tokens']:,} ({r['sections']} s.)" for r in m["roles"])
