@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import TokenleanError
 
@@ -111,9 +112,10 @@ class StaticEmbedder:
 
 
 class TransformerEmbedder:
-    """The full MiniLM transformer (the quality profile)."""
+    """The full MiniLM transformer (the quality profile); with `int8`, its linear layers' weights in
+    int8 (see `_int8`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, int8: bool = False) -> None:
         _offline()
         try:
             from sentence_transformers import SentenceTransformer
@@ -125,6 +127,8 @@ class TransformerEmbedder:
         _quiet_transformers()
         self.model = SentenceTransformer(_minilm_path(), device="cpu")
         self.name = QUALITY_NAME
+        if int8 and (quantized := _int8(self.model)) is not None:
+            self.model, self.name = quantized, f"{QUALITY_NAME}-int8"
         dims = getattr(self.model, "get_embedding_dimension", None)  # renamed in sentence-transformers 6
         self.dims = int((dims or self.model.get_sentence_embedding_dimension)())
         self._lock = threading.Lock()
@@ -133,6 +137,24 @@ class TransformerEmbedder:
         with self._lock:
             vectors = self.model.encode(texts, batch_size=64, show_progress_bar=False)
         return _normalise(vectors)
+
+
+def _int8(model: Any) -> Any:
+    """`model` with its linear layers' weights in int8 (torch's dynamic quantization), or None where
+    this torch no longer offers it (it is moving to torchao).
+
+    Twice as fast on a CPU: a 307-section changelog embeds in 3.0 s against 5.9 s on 2 cores. Its
+    vectors are 0.94 cosine of the full model's on average, so they are never mixed with an index's:
+    slicing uses it, whose vectors live only while a document stays parsed (docs bench, the quality
+    profile: 295 of 385 roles meeting both targets against 293 with full weights)."""
+    try:
+        import torch
+
+        with warnings.catch_warnings():  # deprecated in favour of torchao, still there in torch 2.x
+            warnings.simplefilter("ignore")
+            return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    except (ImportError, AttributeError, NotImplementedError, RuntimeError):
+        return None
 
 
 _build_lock = threading.Lock()
@@ -178,21 +200,23 @@ _embedders: dict[str, Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
-def embedder(profile: str = "fast") -> Embedder:
-    """The embedder of a profile, loaded once per process even when many threads ask at once."""
+def embedder(profile: str = "fast", *, int8: bool = False) -> Embedder:
+    """The embedder of a profile, loaded once per process even when many threads ask at once; `int8`
+    asks for the quality profile's transformer with int8 weights (`_int8`; the fast profile ignores it)."""
     if profile not in PROFILES:
         raise EmbeddingsUnavailable(f"unknown embedding profile {profile!r}: choose fast or quality")
-    found = _embedders.get(profile)
+    key = f"{profile}-int8" if int8 and profile == "quality" else profile
+    found = _embedders.get(key)
     if found is None:
         with _embedders_lock:
-            found = _embedders.get(profile)
+            found = _embedders.get(key)
             if found is None:
                 found = (
-                    TransformerEmbedder()
+                    TransformerEmbedder(int8=int8)
                     if profile == "quality"
                     else StaticEmbedder(fast_model_path() or build_fast_model())
                 )
-                _embedders[profile] = found
+                _embedders[key] = found
     return found
 
 

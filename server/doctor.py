@@ -102,11 +102,12 @@ def _sqlite() -> Check:
     return Check("sqlite", "ok", f"SQLite {sqlite3.sqlite_version}: FTS5 and trigram available; {note}")
 
 
-def _loaded(setting: str) -> Embedder:
-    """The embedder a `vectors` setting uses, loaded and probed; raises EmbeddingsUnavailable."""
+def _loaded(setting: str, int8: bool = False) -> Embedder:
+    """The embedder a `vectors` setting uses (slicing's: `int8`), loaded and probed; raises
+    EmbeddingsUnavailable."""
     from tokenlean.indexers import embeddings
 
-    model = embeddings.embedder("quality" if setting == "quality" else "fast")
+    model = embeddings.embedder("quality" if setting == "quality" else "fast", int8=int8)
     model.embed(["probe"])
     return model
 
@@ -127,7 +128,13 @@ def _embeddings(cfg: Config) -> Check:
             f"{exc}; without them search has no vector strategy and slicing ranks by words only",
             "pip install 'tokenlean[vectors]' (no download at run time: the model ships with tokenlean)",
         )
-    users = "vector search and slicing use it" if both else "vector search uses it"
+    users = "vector search uses it"
+    if both:  # slicing takes the transformer with int8 weights: its vectors never meet the index's
+        users = (
+            "vector search and slicing"
+            + (" (with int8 weights)" if cfg.vectors == "quality" else "")
+            + " use it"
+        )
     return Check("embeddings", "ok", f"{model.name} loads offline: {users}")
 
 
@@ -141,7 +148,7 @@ def _slice_embeddings(cfg: Config) -> list[Check]:
     from tokenlean.indexers import embeddings
 
     try:
-        model = _loaded(wanted)
+        model = _loaded(wanted, int8=True)
     except embeddings.EmbeddingsUnavailable as exc:
         fallback = "the fast model" if wanted == "quality" else "words only"
         return [

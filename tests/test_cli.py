@@ -143,7 +143,7 @@ def test_doctor_says_what_slice_ranks_with_when_slice_vectors_differs(repo, tmp_
     if available("quality"):  # no torch here: slicing falls back to the static model, and says so
         assert check["status"] == "warn" and "slicing ranks with the fast model" in check["detail"]
     else:
-        assert check["status"] == "ok" and "all-minilm-l6-v2 loads offline" in check["detail"]
+        assert check["status"] == "ok" and "all-minilm-l6-v2-int8 loads offline" in check["detail"]
     cfg.write_text('slice_vectors = "off"\n')
     checks = {
         c["name"]: c for c in json.loads(invoke("doctor", "--root", repo, "--no-server", "--json").output)

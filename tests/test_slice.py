@@ -1171,7 +1171,7 @@ def test_the_quality_profile_ranks_sections_with_the_transformer(monkeypatch):
     scorer = next(s for s, _ in scorers.QUALITY_SCORERS if s.name == "embedding")
     assert scorer.profiles[0] == "quality"
     quality = scorer.scores(query, doc)
-    assert embeddings.QUALITY_NAME in doc._vectors and any(quality)
+    assert f"{embeddings.QUALITY_NAME}-int8" in doc._vectors and any(quality)  # slicing's int8 weights
     result = slice_document(LINTASTIC, "lint.md", query.text, summary=False, scorers=scorers.QUALITY_SCORERS)
     # no word matches: the sections are those closest in meaning under the transformer, the closest
     # among them
@@ -1179,6 +1179,28 @@ def test_the_quality_profile_ranks_sections_with_the_transformer(monkeypatch):
     chosen = {p.title_path for p in result.roles[0].pieces}
     assert closest.title_path in chosen
     assert all(quality[i] > 0 for i, s in enumerate(doc.sections) if s.title_path in chosen)
+
+
+@pytest.mark.skipif(bool(available("quality")), reason=f"quality profile unavailable: {available('quality')}")
+def test_slicing_takes_the_transformer_with_int8_weights_and_the_full_one_where_torch_has_no_quantizer(
+    monkeypatch,
+):
+    import numpy as np
+    import torch
+
+    from tokenlean.indexers import embeddings
+
+    full = embeddings.embedder("quality")
+    int8 = embeddings.embedder("quality", int8=True)
+    assert int8 is embeddings.embedder("quality", int8=True) is not full  # each loaded once
+    assert (full.name, int8.name) == (embeddings.QUALITY_NAME, f"{embeddings.QUALITY_NAME}-int8")
+    texts = ["check a password against its stored hash", "Caching > Cache eviction", "release notes of 2.1"]
+    agree = (full.embed(texts) * int8.embed(texts)).sum(axis=1)
+    assert np.all(agree > 0.8) and not np.allclose(agree, 1.0)  # close in meaning, not the same vectors
+    # A torch without dynamic quantization (it is moving to torchao): the full weights, under their name.
+    monkeypatch.setattr(embeddings, "_embedders", {})
+    monkeypatch.delattr(torch.ao.quantization, "quantize_dynamic")
+    assert embeddings.embedder("quality", int8=True).name == embeddings.QUALITY_NAME
 
 
 def test_a_model_that_could_not_load_is_tried_again_later(monkeypatch):
@@ -1189,7 +1211,7 @@ def test_a_model_that_could_not_load_is_tried_again_later(monkeypatch):
     monkeypatch.setattr(scorers, "_embedding_state", {})
     installed = embeddings.embedder
 
-    def not_installed(profile: str = "fast"):
+    def not_installed(profile: str = "fast", *, int8: bool = False):
         raise embeddings.EmbeddingsUnavailable("model2vec is not installed: pip install 'tokenlean[vectors]'")
 
     monkeypatch.setattr(embeddings, "embedder", not_installed)
