@@ -128,13 +128,9 @@ def _embeddings(cfg: Config) -> Check:
             f"{exc}; without them search has no vector strategy and slicing ranks by words only",
             "pip install 'tokenlean[vectors]' (no download at run time: the model ships with tokenlean)",
         )
-    users = "vector search uses it"
-    if both:  # slicing takes the transformer with int8 weights: its vectors never meet the index's
-        users = (
-            "vector search and slicing"
-            + (" (with int8 weights)" if cfg.vectors == "quality" else "")
-            + " use it"
-        )
+    users = "vector search and slicing use it" if both else "vector search uses it"
+    if both and cfg.vectors == "quality":  # its vectors never meet the index's
+        users += " (slicing with int8 weights)"
     return Check("embeddings", "ok", f"{model.name} loads offline: {users}")
 
 

@@ -125,8 +125,8 @@ QUALITY_SIMILARITY_QUANTILE = 0.5
 class EmbeddingScorer:
     """How close each section (title path and opening) is in meaning to the role, by an embedding
     model of the vector strategy: the static one of the fast profile (`vectors` extra), or the
-    full MiniLM transformer of the quality profile (slower: seconds for a long document's first
-    slice on 2 cores; the vectors are kept while the document stays parsed).
+    MiniLM transformer of the quality profile, with int8 weights (slower: seconds for a long
+    document's first slice on 2 cores; the vectors are kept while the document stays parsed).
 
     It can find what shares no word with the role (`Why should I use it?` for "strengths and
     limits"), but it is weak evidence: every section of a document is somewhat close to any role
