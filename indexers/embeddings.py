@@ -152,7 +152,9 @@ def _int8(model: Any) -> Any:
 
         with warnings.catch_warnings():  # deprecated in favour of torchao, still there in torch 2.x
             warnings.simplefilter("ignore")
-            return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            quantized.encode(["probe"], show_progress_bar=False)  # this CPU may have no int8 kernels
+        return quantized
     except (ImportError, AttributeError, NotImplementedError, RuntimeError):
         return None
 

@@ -1197,7 +1197,16 @@ def test_slicing_takes_the_transformer_with_int8_weights_and_the_full_one_where_
     texts = ["check a password against its stored hash", "Caching > Cache eviction", "release notes of 2.1"]
     agree = (full.embed(texts) * int8.embed(texts)).sum(axis=1)
     assert np.all(agree > 0.8) and not np.allclose(agree, 1.0)  # close in meaning, not the same vectors
+
     # A torch without dynamic quantization (it is moving to torchao): the full weights, under their name.
+    # ... or a CPU without int8 kernels, found by the probe at load rather than at the first slice.
+    class NoKernels:
+        def encode(self, *args, **kwargs):
+            raise RuntimeError("Didn't find engine for operation quantized::linear_prepack NoQEngine")
+
+    monkeypatch.setattr(embeddings, "_embedders", {})
+    monkeypatch.setattr(torch.ao.quantization, "quantize_dynamic", lambda *args, **kwargs: NoKernels())
+    assert embeddings.embedder("quality", int8=True).name == embeddings.QUALITY_NAME
     monkeypatch.setattr(embeddings, "_embedders", {})
     monkeypatch.delattr(torch.ao.quantization, "quantize_dynamic")
     assert embeddings.embedder("quality", int8=True).name == embeddings.QUALITY_NAME
