@@ -699,6 +699,10 @@ def test_where_the_reader_is_scopes_a_question_to_the_releases_after_it():
     assert service.since == "3.0.0"
     assert Query.of("we run tiler 3.1.0 in a worker; what changed for workers?").since == "3.1.0"
     assert Query.of("our backend pins tiler 2.9.0: which later releases fix security?").since == "2.9.0"
+    # ... and so is a release the reader held back at
+    assert Query.of("we held tiler at 3.0.0 after a slowdown; what has sped up?").since == "3.0.0"
+    assert Query.of("our build kept tiler on 2.9.0 for a year: what do we miss?").since == "2.9.0"
+    assert Query.of("we kept the timeout at 30.0 seconds: why do requests stop?").since is None
     # a release asked about is not where the reader is
     assert Query.of("what changed in tiler 3.1.0?").since is None
     # one release named, and what came later asked for

@@ -140,9 +140,10 @@ _EXPANSIONS: list[tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]] = [
 _PACKAGE = r"(?:[a-z@][\w./@-]*\s+)?"
 _FROM_TO = re.compile(rf"(?i)\bfrom\s+{_PACKAGE}v?(\d+(?:\.\d+)+)\s*(?:to|->|→|\.\.)\s*(?:v?\d|[a-z])")
 # "since 4.66", "after 2.1", and where the reader is: "pinned to 3.3.4", "we are on 2.0", "stuck at 1.x",
-# "our service is on axios 1.2.6", "we run 1.7.2", "our backend pins axios 1.5.1".
+# "our service is on axios 1.2.6", "we run 1.7.2", "our backend pins axios 1.5.1", "we held Vue at 3.4.14".
 _SINCE = re.compile(
     r"(?i)\b(?:since|after|pin(?:s|ned)?(?:\s+(?:to|at))?|stuck\s+(?:on|at)|still\s+on|currently\s+on|"
+    rf"(?:held|kept|stayed|froze)\s+{_PACKAGE}(?:at|on)|"
     r"(?:is|are|am|we're|i'm)\s+(?:still\s+|currently\s+)?(?:on|at|using|running)|"
     rf"(?:we|i|they)\s+(?:still\s+)?(?:run|use))\s+{_PACKAGE}v?(\d+(?:\.\d+)+)"
 )
