@@ -141,7 +141,8 @@ class TransformerEmbedder:
 
 def _int8(model: Any) -> Any:
     """`model` with its linear layers' weights in int8 (torch's dynamic quantization), or None where
-    this torch no longer offers it (it is moving to torchao).
+    this torch no longer offers it (it is moving to torchao) or this CPU cannot run it (a probe at
+    load finds out, rather than a first slice).
 
     Twice as fast on a CPU: a 307-section changelog embeds in 3.0 s against 5.9 s on 2 cores. Its
     vectors are 0.94 cosine of the full model's on average, so they are never mixed with an index's:
@@ -155,6 +156,7 @@ def _int8(model: Any) -> Any:
             quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             quantized.encode(["probe"], show_progress_bar=False)  # this CPU may have no int8 kernels
         return quantized
+    # torch's dispatcher reports an operator with no kernel for this CPU as NotImplementedError
     except (ImportError, AttributeError, NotImplementedError, RuntimeError):
         return None
 

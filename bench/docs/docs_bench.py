@@ -476,8 +476,8 @@ def follow_up(body: str, name: str, result: slicer.SliceResult, needed: set[str]
     spent = result.tokens
     while ids:
         batch, ids = ids[:MAX_IDS], ids[MAX_IDS:]
+        # fetch_sections renders its text and counts its tokens itself
         fetched = slicer.fetch_sections(body, name, batch, budget_tokens=slicer.MAX_BUDGET)
-        slicer.fetch_text(fetched)
         spent += fetched.tokens + FETCH_CALL_TOKENS
         if len(fetched.not_fetched) == len(batch):  # a section over the largest budget: read the document
             return read_whole
